@@ -1,0 +1,157 @@
+/// Training settings that may change between ticks (the demo's sliders).
+public struct TrainingSettings: Sendable, Equatable {
+    /// Solver step size.
+    public var learningRate: Float = 0.01
+    /// L2 regularisation strength.
+    public var regc: Float = 1e-6
+    /// Gradients are clipped to `[-clipval, clipval]`.
+    public var clipval: Float = 5
+    /// Sequences per tick; 1 is the demo's one sentence per tick.
+    public var batchSize = 1
+    /// Inverted-dropout rate on the inputs of layers above the first and of the
+    /// decoder; 0 (the default) turns it off. Never applied when sampling or
+    /// evaluating.
+    public var dropout: Float = 0
+
+    public init(learningRate: Float = 0.01, regc: Float = 1e-6, clipval: Float = 5, batchSize: Int = 1, dropout: Float = 0) {
+        self.learningRate = learningRate
+        self.regc = regc
+        self.clipval = clipval
+        self.batchSize = batchSize
+        self.dropout = dropout
+    }
+}
+
+/// What one training tick measured.
+public struct TickResult: Sendable, Equatable {
+    /// Σ −ln p over the tick's predictions.
+    public var cost: Double
+    /// Predictions made (`n + 1` per sentence of `n` characters).
+    public var predictions: Int
+    /// Fraction of gradient elements the solver clipped.
+    public var clippedFraction: Float
+
+    /// Nats per prediction.
+    public var loss: Double { predictions == 0 ? 0 : cost / Double(predictions) }
+    /// `exp(loss)`.
+    public var perplexity: Double { exp(loss) }
+}
+
+/// Trains a ``CharacterModel`` on sentences (SPEC section 4): each tick picks
+/// `batchSize` sentences uniformly at random, runs them forward as the columns
+/// of one batch (shorter ones masked), backward, and makes one solver step.
+///
+/// All working memory (graph outputs, index buffers) is allocated on the first
+/// ticks and reused afterwards.
+public final class CharacterTrainer: @unchecked Sendable {
+    public let model: CharacterModel
+    public let solver: Solver
+    /// Settings used by the next tick.
+    public var settings: TrainingSettings
+    /// The generator for sentence choice and dropout.
+    public var random: RandomSource
+    /// Ticks run so far.
+    public var ticks = 0
+    /// The training sentences, encoded.
+    public let sentences: [[Int]]
+
+    private let graph = Graph()
+    private var inputs: [Int] = []
+    private var targets: [Int] = []
+    private var probabilities: [Float]
+
+    /// A trainer; throws ``TrainingError`` when there is no sentence or a
+    /// sentence has a character outside the model's vocabulary.
+    public init(model: CharacterModel, sentences: [String], solver: Solver = Solver(),
+                settings: TrainingSettings = TrainingSettings(), random: RandomSource) throws {
+        var encoded: [[Int]] = []
+        for (number, sentence) in sentences.enumerated() {
+            switch model.vocabulary.encode(sentence) {
+            case .success(let indices): encoded.append(indices)
+            case .failure(let unknown): throw TrainingError.unknownCharacter(sentence: number, unknown)
+            }
+        }
+        guard !encoded.isEmpty else { throw TrainingError.noSentences }
+        self.model = model
+        self.solver = solver
+        self.settings = settings
+        self.random = random
+        self.sentences = encoded
+        probabilities = [Float](repeating: 0, count: model.vocabulary.symbolCount)
+    }
+
+    /// Passes over the data so far: `ticks · batchSize / sentences`.
+    public var epoch: Double { Double(ticks * settings.batchSize) / Double(sentences.count) }
+
+    /// One tick: sample a batch, forward, backward, solver step.
+    @discardableResult
+    public func tick() -> TickResult {
+        let batchSize = max(1, settings.batchSize)
+        var chosen: [[Int]] = []
+        chosen.reserveCapacity(batchSize)
+        for _ in 0..<batchSize { chosen.append(sentences[random.nextIndex(below: sentences.count)]) }
+        let (cost, predictions) = accumulateGradients(chosen)
+        let clipped = solver.step(model.network.parameters, learningRate: settings.learningRate,
+                                  regc: settings.regc, clipval: settings.clipval)
+        ticks += 1
+        return TickResult(cost: cost, predictions: predictions, clippedFraction: clipped)
+    }
+
+    /// Forward and backward over `batch` (encoded sentences, one per column):
+    /// adds the gradient of the summed cost to every parameter's gradient and
+    /// returns the cost and number of predictions. No solver step.
+    public func accumulateGradients(_ batch: [[Int]]) -> (cost: Double, predictions: Int) {
+        let width = batch.count
+        let steps = (batch.map(\.count).max() ?? 0) + 1
+        inputs.removeAll(keepingCapacity: true)
+        targets.removeAll(keepingCapacity: true)
+        var predictions = 0
+        for step in 0..<steps {
+            for sentence in batch {
+                inputs.append(step == 0 ? Vocabulary.boundary : (step - 1 < sentence.count ? sentence[step - 1] : Vocabulary.boundary))
+                targets.append(step < sentence.count ? sentence[step] : (step == sentence.count ? Vocabulary.boundary : -1))
+            }
+        }
+        for sentence in batch { predictions += sentence.count + 1 }
+
+        graph.reset()
+        let network = model.network
+        var states = network.zeroState(graph, batch: width)
+        var cost = 0.0
+        let dropout = settings.dropout
+        inputs.withUnsafeBufferPointer { inputBuffer in
+            targets.withUnsafeBufferPointer { targetBuffer in
+                probabilities.withUnsafeMutableBufferPointer { scratch in
+                    for step in 0..<steps {
+                        let slice = UnsafeBufferPointer(rebasing: inputBuffer[step * width..<(step + 1) * width])
+                        let logits = network.step(graph, inputs: slice, states: &states, dropout: dropout, random: &random)
+                        cost += Softmax.crossEntropy(
+                            logits, targets: UnsafeBufferPointer(rebasing: targetBuffer[step * width..<(step + 1) * width]),
+                            writeGradients: true, scratch: scratch.baseAddress!)
+                    }
+                }
+            }
+        }
+        graph.backward()
+        return (cost, predictions)
+    }
+}
+
+/// Why training data was refused.
+public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+    case noSentences
+    case unknownCharacter(sentence: Int, Vocabulary.UnknownCharacter)
+
+    public var description: String {
+        switch self {
+        case .noSentences: "the training text has no sentence (every line is empty after trimming)"
+        case let .unknownCharacter(sentence, unknown): "sentence \(sentence + 1): \(unknown)"
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

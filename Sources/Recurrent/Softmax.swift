@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Softmax and cross-entropy, computed outside the graph as in the original:
+/// the loss writes its gradient `p − onehot(target)` straight into the
+/// logits' gradients.
+public enum Softmax {
+    /// Probabilities of column `column` of `logits`, divided by `temperature`
+    /// first, written to `probabilities` (`logits.rows` elements).
+    public static func probabilities(_ logits: Matrix, column: Int = 0, temperature: Float = 1,
+                                     into probabilities: UnsafeMutablePointer<Float>) {
+        let rows = logits.rows, stride = logits.columns
+        let x = logits.values + column
+        var largest = -Float.infinity
+        for row in 0..<rows { largest = max(largest, x[row * stride] / temperature) }
+        var sum: Float = 0
+        for row in 0..<rows {
+            let e = expf(x[row * stride] / temperature - largest)
+            probabilities[row] = e
+            sum += e
+        }
+        let scale = 1 / sum
+        for row in 0..<rows { probabilities[row] *= scale }
+    }
+
+    /// Probabilities of a single-column `logits` as an array.
+    public static func probabilities(_ logits: Matrix, temperature: Float = 1) -> [Float] {
+        [Float](unsafeUninitializedCapacity: logits.rows) { buffer, count in
+            probabilities(logits, column: 0, temperature: temperature, into: buffer.baseAddress!)
+            count = logits.rows
+        }
+    }
+
+    /// Cross-entropy of every column of `logits` against `targets` (one per
+    /// column; a negative target masks the column out). Adds each column's
+    /// `−ln p(target)` to `costs` when given, sets the logits' gradients to
+    /// `p − onehot(target)` (zero for masked columns) when `writeGradients`, and
+    /// returns the summed cost.
+    @discardableResult
+    public static func crossEntropy(_ logits: Matrix, targets: UnsafeBufferPointer<Int>,
+                                    writeGradients: Bool, costs: UnsafeMutablePointer<Double>? = nil,
+                                    scratch: UnsafeMutablePointer<Float>) -> Double {
+        let rows = logits.rows, batch = logits.columns
+        precondition(targets.count == batch, "one target per column")
+        var total = 0.0
+        for column in 0..<batch {
+            let target = targets[column]
+            let gradient = logits.gradients + column
+            guard target >= 0 else {
+                if writeGradients { for row in 0..<rows { gradient[row * batch] = 0 } }
+                continue
+            }
+            probabilities(logits, column: column, into: scratch)
+            let cost = -log(Double(scratch[target]))
+            total += cost
+            costs?[column] += cost
+            if writeGradients {
+                for row in 0..<rows { gradient[row * batch] = scratch[row] }
+                gradient[target * batch] -= 1
+            }
+        }
+        return total
+    }
+
+    /// The index of the largest probability.
+    public static func argmax(_ probabilities: UnsafePointer<Float>, count: Int) -> Int {
+        var best = 0
+        for index in 1..<max(count, 1) where probabilities[index] > probabilities[best] { best = index }
+        return best
+    }
+
+    /// An index drawn with the given probabilities.
+    public static func sample(_ probabilities: UnsafePointer<Float>, count: Int, random: inout RandomSource) -> Int {
+        let r = random.nextUnitFloat()
+        var cumulative: Float = 0
+        for index in 0..<count {
+            cumulative += probabilities[index]
+            if r < cumulative { return index }
+        }
+        // Rounding left the sum a little under 1: take the last likely index.
+        var index = count - 1
+        while index > 0 && probabilities[index] == 0 { index -= 1 }
+        return index
+    }
+}

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Which update rule a ``Solver`` applies.
+public enum Optimizer: String, Sendable, CaseIterable, Codable {
+    /// RMSProp exactly as the original library (SPEC section 2).
+    case rmsprop
+    /// Adam (beta1 0.9, beta2 0.999, eps 1e-8) with the same clipping and L2.
+    case adam
+}
+
+/// Updates parameters from their gradients, then zeroes the gradients.
+///
+/// RMSProp, per element with gradient `g` and cache `r`:
+/// `r = 0.999·r + 0.001·g²` (unclipped `g`); `g = clamp(g, −clip, clip)`;
+/// `w −= learningRate·g/√(r + 1e-8) + regc·w`.
+///
+/// Adam clips `g` first, then `m = β1·m + (1−β1)·g`, `v = β2·v + (1−β2)·g²`,
+/// `w −= learningRate·m̂/(√v̂ + ε) + regc·w` with bias-corrected `m̂`, `v̂`.
+///
+/// State is kept per parameter name, as the original keys its step cache.
+public final class Solver: @unchecked Sendable {
+    /// The update rule.
+    public let optimizer: Optimizer
+    /// RMSProp's cache decay (`decay_rate` in the model JSON).
+    public let decayRate: Float = 0.999
+    /// RMSProp's smoothing term (`smooth_eps` in the model JSON).
+    public let smoothEpsilon: Float = 1e-8
+    /// Adam's first-moment decay.
+    public let beta1: Float = 0.9
+    /// Adam's second-moment decay.
+    public let beta2: Float = 0.999
+    /// Adam's epsilon.
+    public let adamEpsilon: Float = 1e-8
+
+    /// RMSProp's cache of squared gradients (`step_cache`), by parameter name.
+    public private(set) var stepCache: [String: Matrix] = [:]
+    /// Adam's first moments, by parameter name.
+    public private(set) var firstMoments: [String: Matrix] = [:]
+    /// Adam's second moments, by parameter name.
+    public private(set) var secondMoments: [String: Matrix] = [:]
+    /// Adam's step count.
+    public private(set) var adamSteps: Int = 0
+
+    public init(optimizer: Optimizer = .rmsprop) {
+        self.optimizer = optimizer
+    }
+
+    /// Replaces the solver state (for loading a model file or a checkpoint).
+    public func restore(stepCache: [String: Matrix], firstMoments: [String: Matrix] = [:],
+                        secondMoments: [String: Matrix] = [:], adamSteps: Int = 0) {
+        self.stepCache = stepCache
+        self.firstMoments = firstMoments
+        self.secondMoments = secondMoments
+        self.adamSteps = adamSteps
+    }
+
+    private func state(_ table: inout [String: Matrix], for parameter: NamedParameter) -> Matrix {
+        if let existing = table[parameter.name], existing.count == parameter.matrix.count { return existing }
+        let fresh = Matrix(rows: parameter.matrix.rows, columns: parameter.matrix.columns)
+        table[parameter.name] = fresh
+        return fresh
+    }
+
+    /// One update of every parameter; returns the fraction of gradient
+    /// elements that were clipped.
+    @discardableResult
+    public func step(_ parameters: [NamedParameter], learningRate: Float, regc: Float, clipval: Float) -> Float {
+        var clipped = 0, total = 0
+        if optimizer == .adam { adamSteps += 1 }
+        for parameter in parameters {
+            let matrix = parameter.matrix
+            total += matrix.count
+            switch optimizer {
+            case .rmsprop:
+                let cache = state(&stepCache, for: parameter)
+                clipped += rmsprop(matrix, cache: cache.values, learningRate: learningRate, regc: regc, clipval: clipval)
+            case .adam:
+                let m = state(&firstMoments, for: parameter), v = state(&secondMoments, for: parameter)
+                clipped += adam(matrix, m: m.values, v: v.values, learningRate: learningRate, regc: regc, clipval: clipval)
+            }
+        }
+        return total == 0 ? 0 : Float(clipped) / Float(total)
+    }
+
+    private func rmsprop(_ matrix: Matrix, cache: UnsafeMutablePointer<Float>,
+                         learningRate: Float, regc: Float, clipval: Float) -> Int {
+        let w = matrix.values, dw = matrix.gradients
+        let decay = decayRate, keep = 1 - decayRate, eps = smoothEpsilon
+        var clipped = 0
+        for index in 0..<matrix.count {
+            var g = dw[index]
+            let r = cache[index] * decay + keep * g * g
+            cache[index] = r
+            if g > clipval { g = clipval; clipped += 1 }
+            if g < -clipval { g = -clipval; clipped += 1 }
+            w[index] += -learningRate * g / sqrtf(r + eps) - regc * w[index]
+            dw[index] = 0
+        }
+        return clipped
+    }
+
+    private func adam(_ matrix: Matrix, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                      learningRate: Float, regc: Float, clipval: Float) -> Int {
+        let w = matrix.values, dw = matrix.gradients
+        let b1 = beta1, b2 = beta2, eps = adamEpsilon
+        let correction1 = 1 - powf(b1, Float(adamSteps)), correction2 = 1 - powf(b2, Float(adamSteps))
+        var clipped = 0
+        for index in 0..<matrix.count {
+            var g = dw[index]
+            if g > clipval { g = clipval; clipped += 1 }
+            if g < -clipval { g = -clipval; clipped += 1 }
+            let first = b1 * m[index] + (1 - b1) * g
+            let second = b2 * v[index] + (1 - b2) * g * g
+            m[index] = first
+            v[index] = second
+            let update = (first / correction1) / (sqrtf(second / correction2) + eps)
+            w[index] += -learningRate * update - regc * w[index]
+            dw[index] = 0
+        }
+        return clipped
+    }
+}
