@@ -26,9 +26,9 @@ public final class Solver: @unchecked Sendable {
     /// The update rule.
     public let optimizer: Optimizer
     /// RMSProp's cache decay (`decay_rate` in the model JSON).
-    public let decayRate: Float = 0.999
+    public let decayRate = 0.999
     /// RMSProp's smoothing term (`smooth_eps` in the model JSON).
-    public let smoothEpsilon: Float = 1e-8
+    public let smoothEpsilon = 1e-8
     /// Adam's first-moment decay.
     public let beta1: Float = 0.9
     /// Adam's second-moment decay.
@@ -89,7 +89,7 @@ public final class Solver: @unchecked Sendable {
     private func rmsprop(_ matrix: Matrix, cache: UnsafeMutablePointer<Float>,
                          learningRate: Float, regc: Float, clipval: Float) -> Int {
         let w = matrix.values, dw = matrix.gradients
-        let decay = decayRate, keep = 1 - decayRate, eps = smoothEpsilon
+        let decay = Float(decayRate), keep = Float(1 - decayRate), eps = Float(smoothEpsilon)
         var clipped = 0
         for index in 0..<matrix.count {
             var g = dw[index]

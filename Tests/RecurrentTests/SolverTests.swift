@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+/// Solver steps against numbers worked out by hand (SPEC section 2).
+@Suite struct SolverTests {
+    @Test func rmspropStepClipsRegularisesAndResetsGradients() {
+        let w = Matrix(rows: 1, columns: 3, values: [1, -2, 0.5])
+        w.gradients[0] = 10    // clipped to 5
+        w.gradients[1] = -0.2
+        w.gradients[2] = -7    // clipped to -5
+        let solver = Solver()
+        let clipped = solver.step([NamedParameter(name: "w", matrix: w)], learningRate: 0.1, regc: 0.01, clipval: 5)
+        #expect(abs(clipped - 2.0 / 3.0) < 1e-7)
+        func expected(_ weight: Double, _ gradient: Double, _ clippedGradient: Double) -> Double {
+            let cache = 0.001 * gradient * gradient
+            return weight - 0.1 * clippedGradient / (cache + 1e-8).squareRoot() - 0.01 * weight
+        }
+        expectClose(w.valueArray, [expected(1, 10, 5), expected(-2, -0.2, -0.2), expected(0.5, -7, -5)],
+                    relative: 1e-6, absolute: 1e-7, "weights")
+        #expect(w.gradientArray == [0, 0, 0])
+        let cache = solver.stepCache["w"]!.valueArray
+        expectClose(cache, [0.1, 0.00004, 0.049], relative: 1e-6, absolute: 1e-12, "cache")
+
+        // A second step decays the cache: r = 0.999 r + 0.001 g².
+        w.gradients[0] = 1
+        solver.step([NamedParameter(name: "w", matrix: w)], learningRate: 0.1, regc: 0, clipval: 5)
+        expectClose(Double(solver.stepCache["w"]!.valueArray[0]), 0.999 * 0.1 + 0.001, relative: 1e-6, "decayed cache")
+    }
+
+    @Test func adamStepMatchesHandComputedBiasCorrection() {
+        let w = Matrix(rows: 1, columns: 2, values: [1, -1])
+        w.gradients[0] = 0.5
+        w.gradients[1] = 8   // clipped to 2
+        let solver = Solver(optimizer: .adam)
+        let clipped = solver.step([NamedParameter(name: "w", matrix: w)], learningRate: 0.01, regc: 0.001, clipval: 2)
+        #expect(clipped == 0.5)
+        // After one step m̂ = g and v̂ = g², so the update is lr·g/(|g| + eps).
+        func expected(_ weight: Double, _ g: Double) -> Double {
+            weight - 0.01 * g / (abs(g) + 1e-8) - 0.001 * weight
+        }
+        expectClose(w.valueArray, [expected(1, 0.5), expected(-1, 2)], relative: 1e-5, absolute: 1e-7, "weights")
+        #expect(solver.adamSteps == 1)
+        #expect(w.gradientArray == [0, 0])
+    }
+
+    /// The README's example: one layer `h = W·x + b`, a gradient set by hand,
+    /// backward, one solver step.
+    @Test func readmeExampleRuns() {
+        var random = RandomSource(seed: 1)
+        let weights = Matrix(rows: 2, columns: 3)
+        weights.randomize(scale: 0.08, using: &random)
+        let bias = Matrix(rows: 2)
+        let x = Matrix(rows: 3, columns: 1, values: [1, 2, 3])
+
+        let graph = Graph()
+        let h = graph.add(graph.mul(weights, x), bias)
+        h.gradients[0] = 1      // push h[0] up
+        h.gradients[1] = -1     // and h[1] down
+        graph.backward()
+
+        let before = h.valueArray
+        let solver = Solver()
+        solver.step([NamedParameter(name: "W", matrix: weights), NamedParameter(name: "b", matrix: bias)],
+                    learningRate: -0.01, regc: 0, clipval: 5)
+        let after = Graph(recordsBackward: false).add(Graph(recordsBackward: false).mul(weights, x), bias).valueArray
+        #expect(after[0] > before[0])
+        #expect(after[1] < before[1])
+    }
+
+    @Test func xorIsLearnedByATwoLayerNetwork() {
+        var random = RandomSource(seed: 5)
+        let w1 = Matrix(rows: 8, columns: 2), b1 = Matrix(rows: 8), w2 = Matrix(rows: 1, columns: 8), b2 = Matrix(rows: 1)
+        w1.randomize(scale: 1, using: &random)
+        w2.randomize(scale: 1, using: &random)
+        let parameters = [("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2)].map { NamedParameter(name: $0.0, matrix: $0.1) }
+        let inputs = Matrix(rows: 2, columns: 4, values: [0, 0, 1, 1, 0, 1, 0, 1])
+        let targets: [Float] = [0, 1, 1, 0]
+        let solver = Solver(optimizer: .adam)
+        let graph = Graph()
+        var outputs: [Float] = []
+        for _ in 0..<600 {
+            graph.reset()
+            let out = graph.sigmoid(graph.affine(w2, graph.tanh(graph.affine(w1, inputs, b1)), b2))
+            for column in 0..<4 { out.gradients[column] = out.values[column] - targets[column] }
+            graph.backward()
+            solver.step(parameters, learningRate: 0.05, regc: 0, clipval: 5)
+            outputs = out.valueArray
+        }
+        for (output, target) in zip(outputs, targets) { #expect(abs(output - target) < 0.1) }
+    }
+}
