@@ -49,7 +49,7 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
     }
 
     func backward(input: Matrix, hidden: Matrix, gates: Matrix, resetHidden: Matrix, newHidden: Matrix,
-                  preactivationGradients: Matrix, resetHiddenGradients: Matrix) {
+                  preactivationGradients: Matrix, resetHiddenGradients: Matrix, outerProducts: OuterProductQueue) {
         let size = hiddenSize, batch = input.columns, area = size * batch
         let g = gates.values, d = preactivationGradients.values, dh = newHidden.gradients
         let previous = hidden.values, dPrevious = hidden.gradients
@@ -62,8 +62,13 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         // Through the candidate's product with r⊙h'.
         let candidateWeights = blocks.recurrentWeights.values + 2 * size * size
         let candidateWeightGradients = blocks.recurrentWeights.gradients + 2 * size * size
-        MatrixProduct.accumulateTimesTransposed(d + 2 * area, resetHidden.values, into: candidateWeightGradients,
-                                                m: size, n: batch, k: size)
+        if batch == 1 {
+            outerProducts.append(target: candidateWeightGradients, rows: size, columns: size,
+                                 left: d + 2 * area, right: resetHidden.values)
+        } else {
+            MatrixProduct.accumulateTimesTransposed(d + 2 * area, resetHidden.values, into: candidateWeightGradients,
+                                                    m: size, n: batch, k: size)
+        }
         let dResetHidden = resetHiddenGradients.values
         dResetHidden.update(repeating: 0, count: area)
         MatrixProduct.accumulateTransposedTimes(candidateWeights, d + 2 * area, into: dResetHidden, m: size, k: size, n: batch)
@@ -72,6 +77,7 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
             d[index] = dResetHidden[index] * previous[index] * r * (1 - r)
             dPrevious[index] += dResetHidden[index] * r
         }
-        blocks.accumulateGradients(preactivationGradients, input: input, hidden: hidden, recurrentRows: 2 * size)
+        blocks.accumulateGradients(preactivationGradients, input: input, hidden: hidden, recurrentRows: 2 * size,
+                                   outerProducts: outerProducts)
     }
 }

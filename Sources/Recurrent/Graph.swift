@@ -25,6 +25,8 @@ public final class Graph {
     private var poolCursor = 0
     /// Row indices of gather operations, referenced from the tape by offset.
     private var indexStore: [Int] = []
+    /// Deferred weight-gradient updates of single-column steps.
+    private let outerProducts = OuterProductQueue()
 
     /// A graph; pass `recordsBackward: false` for inference.
     public init(recordsBackward: Bool = true) {
@@ -86,9 +88,10 @@ public final class Graph {
     public func backward() {
         var position = tape.count - 1
         while position >= 0 {
-            tape[position].backward(indices: indexStore)
+            tape[position].backward(indices: indexStore, outerProducts: outerProducts)
             position -= 1
         }
+        outerProducts.flush()
     }
 
     // MARK: - Operations of the original library
@@ -277,7 +280,7 @@ enum Operation {
                  newHidden: Matrix, scratch: Matrix, resetScratch: Matrix)
     case rnnCell(RNNLayer, input: Matrix, hidden: Matrix, newHidden: Matrix, scratch: Matrix)
 
-    func backward(indices: [Int]) {
+    func backward(indices: [Int], outerProducts: OuterProductQueue) {
         switch self {
         case let .rowPluck(matrix, row, out):
             let target = matrix.gradients + row * matrix.columns
@@ -289,8 +292,12 @@ enum Operation {
                 for feature in 0..<width { target[feature] += out.gradients[feature * batch + column] }
             }
         case let .mul(a, b, out):
-            MatrixProduct.accumulateTimesTransposed(out.gradients, b.values, into: a.gradients,
-                                                    m: a.rows, n: b.columns, k: a.columns)
+            if b.columns == 1 {
+                outerProducts.append(target: a.gradients, rows: a.rows, columns: a.columns, left: out.gradients, right: b.values)
+            } else {
+                MatrixProduct.accumulateTimesTransposed(out.gradients, b.values, into: a.gradients,
+                                                        m: a.rows, n: b.columns, k: a.columns)
+            }
             MatrixProduct.accumulateTransposedTimes(a.values, out.gradients, into: b.gradients,
                                                     m: a.rows, k: a.columns, n: b.columns)
         case let .add(a, b, out):
@@ -322,8 +329,13 @@ enum Operation {
             for index in 0..<out.count { a.gradients[index] += g[index] }
             Activation.accumulateRowSums(g, into: bias.gradients, rows: out.rows, columns: out.columns)
         case let .affine(weights, input, bias, out):
-            MatrixProduct.accumulateTimesTransposed(out.gradients, input.values, into: weights.gradients,
-                                                    m: weights.rows, n: input.columns, k: weights.columns)
+            if input.columns == 1 {
+                outerProducts.append(target: weights.gradients, rows: weights.rows, columns: weights.columns,
+                                     left: out.gradients, right: input.values)
+            } else {
+                MatrixProduct.accumulateTimesTransposed(out.gradients, input.values, into: weights.gradients,
+                                                        m: weights.rows, n: input.columns, k: weights.columns)
+            }
             MatrixProduct.accumulateTransposedTimes(weights.values, out.gradients, into: input.gradients,
                                                     m: weights.rows, k: weights.columns, n: input.columns)
             Activation.accumulateRowSums(out.gradients, into: bias.gradients, rows: out.rows, columns: out.columns)
@@ -332,14 +344,14 @@ enum Operation {
         case let .lstmCell(layer, input, hidden, cell, gates, newCell, cellTanh, newHidden, scratch):
             layer.backward(input: input, hidden: hidden, cell: cell, gates: gates,
                                         newCell: newCell, cellTanh: cellTanh, newHidden: newHidden,
-                                        preactivationGradients: scratch)
+                                        preactivationGradients: scratch, outerProducts: outerProducts)
         case let .gruCell(layer, input, hidden, gates, resetHidden, newHidden, scratch, resetScratch):
             layer.backward(input: input, hidden: hidden, gates: gates, resetHidden: resetHidden,
                                        newHidden: newHidden, preactivationGradients: scratch,
-                                       resetHiddenGradients: resetScratch)
+                                       resetHiddenGradients: resetScratch, outerProducts: outerProducts)
         case let .rnnCell(layer, input, hidden, newHidden, scratch):
             layer.backward(input: input, hidden: hidden, newHidden: newHidden,
-                                       preactivationGradients: scratch)
+                                       preactivationGradients: scratch, outerProducts: outerProducts)
         }
     }
 }

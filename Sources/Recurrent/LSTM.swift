@@ -50,7 +50,7 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
     }
 
     func backward(input: Matrix, hidden: Matrix, cell: Matrix, gates: Matrix, newCell: Matrix,
-                  cellTanh: Matrix, newHidden: Matrix, preactivationGradients: Matrix) {
+                  cellTanh: Matrix, newHidden: Matrix, preactivationGradients: Matrix, outerProducts: OuterProductQueue) {
         let area = hiddenSize * input.columns
         let g = gates.values, d = preactivationGradients.values
         let dh = newHidden.gradients, dc = newCell.gradients, tc = cellTanh.values
@@ -65,6 +65,7 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
             d[3 * area + index] = dCell * i * (1 - candidate * candidate)
             dPrevious[index] += dCell * f
         }
-        blocks.accumulateGradients(preactivationGradients, input: input, hidden: hidden, recurrentRows: 4 * hiddenSize)
+        blocks.accumulateGradients(preactivationGradients, input: input, hidden: hidden, recurrentRows: 4 * hiddenSize,
+                                   outerProducts: outerProducts)
     }
 }

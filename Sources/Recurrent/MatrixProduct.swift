@@ -1,8 +1,9 @@
 import COpenBLAS
 
-/// Matrix products on raw row-major buffers: OpenBLAS for shapes large enough
-/// to gain from it, plain vectorisable loops for the small ones (a call into
-/// BLAS costs more than a 20 x 5 product).
+/// Matrix products on raw row-major buffers: OpenBLAS for matrix-matrix
+/// shapes large enough to gain from it, SIMD loops for matrix-vector products
+/// (one sequence at a time) and small shapes, where a call into BLAS costs
+/// more than the work.
 enum MatrixProduct {
     /// Below this many multiply-adds a product runs in Swift loops.
     static let blasThreshold = 24 * 24 * 24
@@ -12,16 +13,13 @@ enum MatrixProduct {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
         m: Int, k: Int, n: Int, accumulate: Bool
     ) {
+        if n == 1 {
+            multiplyVector(a, b, into: c, m: m, k: k, accumulate: accumulate)
+            return
+        }
         if m * n * k >= blasThreshold {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                         1, a, Int32(k), b, Int32(n), accumulate ? 1 : 0, c, Int32(n))
-            return
-        }
-        if n == 1 {
-            for row in 0..<m {
-                let dot = dotProduct(a + row * k, b, count: k)
-                c[row] = accumulate ? c[row] + dot : dot
-            }
             return
         }
         if !accumulate { c.update(repeating: 0, count: m * n) }
@@ -39,15 +37,15 @@ enum MatrixProduct {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int
     ) {
-        if m * n * k >= blasThreshold {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(n),
-                        1, a, Int32(n), b, Int32(n), 1, c, Int32(k))
-            return
-        }
         if n == 1 {
             for row in 0..<m where a[row] != 0 {
                 addScaled(a[row], b, to: c + row * k, count: k)
             }
+            return
+        }
+        if m * n * k >= blasThreshold {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(n),
+                        1, a, Int32(n), b, Int32(n), 1, c, Int32(k))
             return
         }
         for row in 0..<m {
@@ -64,15 +62,13 @@ enum MatrixProduct {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
         m: Int, k: Int, n: Int
     ) {
+        if n == 1 {
+            accumulateTransposedVector(a, b, into: c, m: m, k: k)
+            return
+        }
         if m * n * k >= blasThreshold {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(n), Int32(m),
                         1, a, Int32(k), b, Int32(n), 1, c, Int32(n))
-            return
-        }
-        if n == 1 {
-            for row in 0..<m where b[row] != 0 {
-                addScaled(b[row], a + row * k, to: c, count: k)
-            }
             return
         }
         for row in 0..<m {
@@ -84,15 +80,96 @@ enum MatrixProduct {
         }
     }
 
+    /// `c[m] (+)= A[m x k] · b[k]`, four rows at a time so each load of `b`
+    /// feeds four independent multiply-add chains.
+    static func multiplyVector(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+                               m: Int, k: Int, accumulate: Bool) {
+        var row = 0
+        while row + 4 <= m {
+            let r0 = a + row * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
+            var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+            var index = 0
+            while index + 8 <= k {
+                let x = load(b + index)
+                s0 = s0.addingProduct(load(r0 + index), x)
+                s1 = s1.addingProduct(load(r1 + index), x)
+                s2 = s2.addingProduct(load(r2 + index), x)
+                s3 = s3.addingProduct(load(r3 + index), x)
+                index += 8
+            }
+            var d0 = s0.sum(), d1 = s1.sum(), d2 = s2.sum(), d3 = s3.sum()
+            while index < k {
+                let x = b[index]
+                d0 += r0[index] * x; d1 += r1[index] * x; d2 += r2[index] * x; d3 += r3[index] * x
+                index += 1
+            }
+            if accumulate {
+                c[row] += d0; c[row + 1] += d1; c[row + 2] += d2; c[row + 3] += d3
+            } else {
+                c[row] = d0; c[row + 1] = d1; c[row + 2] = d2; c[row + 3] = d3
+            }
+            row += 4
+        }
+        while row < m {
+            let dot = dotProduct(a + row * k, b, count: k)
+            c[row] = accumulate ? c[row] + dot : dot
+            row += 1
+        }
+    }
+
+    /// `c[k] += A[m x k]ᵀ · b[m]`, four rows of `A` per pass over `c`.
+    static func accumulateTransposedVector(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                           into c: UnsafeMutablePointer<Float>, m: Int, k: Int) {
+        var row = 0
+        while row + 4 <= m {
+            let r0 = a + row * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
+            let b0 = b[row], b1 = b[row + 1], b2 = b[row + 2], b3 = b[row + 3]
+            let v0 = SIMD8<Float>(repeating: b0), v1 = SIMD8<Float>(repeating: b1)
+            let v2 = SIMD8<Float>(repeating: b2), v3 = SIMD8<Float>(repeating: b3)
+            var index = 0
+            while index + 8 <= k {
+                var sum = load(c + index)
+                sum = sum.addingProduct(load(r0 + index), v0)
+                sum = sum.addingProduct(load(r1 + index), v1)
+                sum = sum.addingProduct(load(r2 + index), v2)
+                sum = sum.addingProduct(load(r3 + index), v3)
+                store(sum, c + index)
+                index += 8
+            }
+            while index < k {
+                c[index] += r0[index] * b0 + r1[index] * b1 + r2[index] * b2 + r3[index] * b3
+                index += 1
+            }
+            row += 4
+        }
+        while row < m {
+            addScaled(b[row], a + row * k, to: c, count: k)
+            row += 1
+        }
+    }
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func load(_ pointer: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self)
+    }
+
     /// `y += alpha * x` over `count` elements.
     @inline(__always)
     static func addScaled(_ alpha: Float, _ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
         var index = 0
         let scale = SIMD8<Float>(repeating: alpha)
         while index + 8 <= count {
-            let xs = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
-            let ys = UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + index).storeBytes(of: ys + scale * xs, as: SIMD8<Float>.self)
+            store(load(y + index).addingProduct(load(x + index), scale), y + index)
             index += 8
         }
         while index < count {
@@ -105,14 +182,17 @@ enum MatrixProduct {
     @inline(__always)
     static func dotProduct(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
         var index = 0
-        var partial = SIMD8<Float>(repeating: 0)
-        while index + 8 <= count {
-            let xs = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
-            let ys = UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self)
-            partial += xs * ys
+        var p0 = SIMD8<Float>(), p1 = SIMD8<Float>()
+        while index + 16 <= count {
+            p0 = p0.addingProduct(load(x + index), load(y + index))
+            p1 = p1.addingProduct(load(x + index + 8), load(y + index + 8))
+            index += 16
+        }
+        if index + 8 <= count {
+            p0 = p0.addingProduct(load(x + index), load(y + index))
             index += 8
         }
-        var sum = partial.sum()
+        var sum = (p0 + p1).sum()
         while index < count {
             sum += x[index] * y[index]
             index += 1

@@ -26,9 +26,10 @@ public final class RNNLayer: RecurrentLayer, @unchecked Sendable {
         for index in 0..<newHidden.count { h[index] = max(0, h[index]) }
     }
 
-    func backward(input: Matrix, hidden: Matrix, newHidden: Matrix, preactivationGradients: Matrix) {
+    func backward(input: Matrix, hidden: Matrix, newHidden: Matrix, preactivationGradients: Matrix, outerProducts: OuterProductQueue) {
         let h = newHidden.values, dh = newHidden.gradients, d = preactivationGradients.values
         for index in 0..<newHidden.count { d[index] = h[index] > 0 ? dh[index] : 0 }
-        blocks.accumulateGradients(preactivationGradients, input: input, hidden: hidden, recurrentRows: hiddenSize)
+        blocks.accumulateGradients(preactivationGradients, input: input, hidden: hidden, recurrentRows: hiddenSize,
+                                   outerProducts: outerProducts)
     }
 }
