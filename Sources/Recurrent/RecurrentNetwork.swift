@@ -77,6 +77,23 @@ public final class RecurrentNetwork: @unchecked Sendable {
     /// Number of scalar parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.matrix.count } }
 
+    /// Number of scalar parameters a network of this shape would have, worked
+    /// out without allocating it (for memory budgets).
+    public static func parameterCount(generator: Generator, symbolCount: Int, letterSize: Int, hiddenSizes: [Int]) -> Int {
+        let gates = switch generator {
+        case .lstm: 4
+        case .gru: 3
+        case .rnn: 1
+        }
+        var total = symbolCount * letterSize
+        var inputSize = letterSize
+        for size in hiddenSizes {
+            total += gates * (size * inputSize + size * size + size)
+            inputSize = size
+        }
+        return total + symbolCount * inputSize + symbolCount
+    }
+
     /// Zero states for `batch` sequences.
     public func zeroState(_ graph: Graph, batch: Int) -> [LayerState] {
         layers.map { $0.zeroState(graph, batch: batch) }

@@ -101,3 +101,12 @@ import Testing
         #expect(throws: TrainingError.self) { try CharacterTrainer(model: model, sentences: ["abd"], random: random) }
     }
 }
+
+@Suite struct NetworkShapeTests {
+    @Test(arguments: Generator.allCases)
+    func parameterCountWithoutAllocatingMatchesTheNetwork(generator: Generator) {
+        let network = RecurrentNetwork(generator: generator, symbolCount: 31, letterSize: 6, hiddenSizes: [12, 7, 9])
+        #expect(RecurrentNetwork.parameterCount(generator: generator, symbolCount: 31, letterSize: 6,
+                                                hiddenSizes: [12, 7, 9]) == network.parameterCount)
+    }
+}
