@@ -61,7 +61,7 @@ public struct Vocabulary: Sendable, Equatable {
         /// Position in the text, counted in characters (Unicode scalars).
         public let offset: Int
         public var description: String {
-            "character \(character.escaped(asASCII: true).debugDescription) at position \(offset) is not in the model's vocabulary"
+            "character \(String(character).debugDescription) (U+\(String(character.value, radix: 16, uppercase: true))) at position \(offset) is not in the model's vocabulary"
         }
     }
 }

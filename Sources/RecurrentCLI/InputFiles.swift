@@ -1,0 +1,58 @@
+import Foundation
+import Recurrent
+
+/// Reading the files named on the command line; every failure is a usage
+/// error that names the file.
+enum InputFiles {
+    /// The bytes of `path`, or a one-line reason it cannot be read.
+    static func read(_ path: String, what: String) throws(CommandError) -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .usage("\(what) '\(path)' does not exist")
+        }
+        guard !isDirectory.boolValue else { throw .usage("\(what) '\(path)' is a directory") }
+        // A file handle rather than `FileManager.contents(atPath:)`, which
+        // refuses devices and pipes such as /dev/stdin.
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            return try handle.readToEnd() ?? Data()
+        } catch {
+            throw .usage("\(what) '\(path)' cannot be read")
+        }
+    }
+
+    /// The sentences of a training text (SPEC section 4); an empty text is an error.
+    static func sentences(_ path: String) throws(CommandError) -> [String] {
+        let data = try read(path, what: "data file")
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .usage("data file '\(path)' is not UTF-8 text")
+        }
+        let sentences = Sentences.split(text)
+        guard !sentences.isEmpty else {
+            throw .usage("data file '\(path)' has no sentences (every line is empty after trimming)")
+        }
+        return sentences
+    }
+
+    /// A model file, with its parsed JSON for the fields the engine ignores.
+    static func model(_ path: String) throws(CommandError) -> (loaded: LoadedModel, root: [String: Any]) {
+        let data = try read(path, what: "model file")
+        let root: [String: Any]
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw CommandError.usage("model file '\(path)' is not a JSON object")
+            }
+            root = object
+        } catch let error as CommandError {
+            throw error
+        } catch {
+            throw .usage("model file '\(path)' is not valid JSON")
+        }
+        do {
+            return (try ModelFile.load(root), root)
+        } catch {
+            throw .usage("model file '\(path)': \(error)")
+        }
+    }
+}

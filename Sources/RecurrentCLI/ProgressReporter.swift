@@ -1,0 +1,118 @@
+import Foundation
+import Recurrent
+
+/// Where training stands, as the progress line shows it.
+struct TrainingProgress {
+    var ticks: Int
+    var epoch: Double
+    /// Median perplexity of the recent ticks.
+    var perplexity: Double
+    /// Predictions per second this run: a sentence of n characters counts n + 1.
+    var charactersPerSecond: Double
+    /// Estimated seconds until the run ends.
+    var secondsLeft: Double
+
+    var line: String {
+        "tick \(ticks)  epoch \(String(format: "%.2f", epoch))  perplexity \(String(format: "%.3f", perplexity))"
+            + "  \(Int(charactersPerSecond.rounded())) chars/s  \(Self.duration(secondsLeft)) left"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let whole = Int(seconds.rounded(.up))
+        if whole < 60 { return "\(whole)s" }
+        if whole < 3600 { return "\(whole / 60)m\(String(format: "%02d", whole % 60))s" }
+        return "\(whole / 3600)h\(String(format: "%02d", whole / 60 % 60))m"
+    }
+}
+
+/// Shows training progress on stderr: on a terminal a single line redrawn in
+/// place a few times a second; otherwise (a log file, a pipe) a plain line
+/// every 100 ticks or every second, whichever is rarer, so logs stay short.
+struct ProgressReporter {
+    enum Style { case live, plain }
+
+    let style: Style
+    /// Perplexities of the most recent ticks, for the median.
+    private var recent: [Double] = []
+    private var next = 0
+    private var lastTicks = 0
+    private var lastTime: ContinuousClock.Instant
+    private var lineShown = false
+
+    static let window = 100
+    static let liveInterval: Duration = .milliseconds(100)
+    static let plainInterval: Duration = .seconds(1)
+    static let plainTicks = 100
+
+    init(style: Style, ticks: Int, now: ContinuousClock.Instant) {
+        self.style = style
+        lastTicks = ticks
+        lastTime = now
+        recent.reserveCapacity(Self.window)
+    }
+
+    /// Adds one tick's perplexity to the window.
+    mutating func record(_ result: TickResult) {
+        let perplexity = result.perplexity
+        if recent.count < Self.window {
+            recent.append(perplexity)
+        } else {
+            recent[next] = perplexity
+            next = (next + 1) % Self.window
+        }
+    }
+
+    /// The median perplexity of the recent ticks (nan before the first).
+    var medianPerplexity: Double {
+        guard !recent.isEmpty else { return .nan }
+        let sorted = recent.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// Whether a line is due at `ticks`, `now`.
+    func isDue(ticks: Int, now: ContinuousClock.Instant) -> Bool {
+        switch style {
+        case .live: now - lastTime >= Self.liveInterval
+        case .plain: ticks - lastTicks >= Self.plainTicks && now - lastTime >= Self.plainInterval
+        }
+    }
+
+    /// Shows `progress` and restarts the cadence.
+    mutating func show(_ progress: TrainingProgress, now: ContinuousClock.Instant) {
+        lastTicks = progress.ticks
+        lastTime = now
+        switch style {
+        case .live:
+            // Carriage return and erase-to-end-of-line redraw the line in place.
+            StandardError.write("\r" + progress.line + "\u{1B}[K")
+            lineShown = true
+        case .plain:
+            StandardError.writeLine(progress.line)
+        }
+    }
+
+    /// Writes other text (samples) to stderr, moving off the live line first.
+    mutating func interject(_ text: String) {
+        endLine()
+        StandardError.write(text)
+    }
+
+    /// Ends the live line so that what follows starts on a fresh one.
+    mutating func endLine() {
+        if lineShown {
+            StandardError.write("\r\u{1B}[K")
+            lineShown = false
+        }
+    }
+
+    /// Shows the final state, kept on screen.
+    mutating func finish(_ progress: TrainingProgress, now: ContinuousClock.Instant) {
+        show(progress, now: now)
+        if style == .live {
+            StandardError.write("\n")
+            lineShown = false
+        }
+    }
+}

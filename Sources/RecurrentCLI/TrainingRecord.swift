@@ -1,0 +1,81 @@
+import Foundation
+import Recurrent
+
+/// The `training` field `recurrent train` adds to a model file, so that
+/// `--resume` continues the tick count, the settings and the sentence-choice
+/// generator where the run stopped. The original library ignores it.
+struct TrainingRecord {
+    var learningRate: Float
+    var regc: Float
+    var clipval: Float
+    var optimizer: Optimizer
+    var ticks: Int
+    /// The trainer's generator state, as decimal strings because JSON numbers
+    /// lose precision above 2^53.
+    var randomState: [UInt64]?
+
+    /// The field as JSON text, for `ModelFile.export(extraFields:)`.
+    var json: String {
+        var out = "{\"learning_rate\":\(learningRate),\"regc\":\(regc),\"clipval\":\(clipval)"
+        out += ",\"optimizer\":\"\(optimizer.rawValue)\",\"ticks\":\(ticks)"
+        if let randomState {
+            out += ",\"random_state\":[\(randomState.map { "\"\($0)\"" }.joined(separator: ","))]"
+        }
+        return out + "}"
+    }
+
+    init(settings: TrainingSettings, optimizer: Optimizer, ticks: Int, randomState: [UInt64]?) {
+        learningRate = settings.learningRate
+        regc = settings.regc
+        clipval = settings.clipval
+        self.optimizer = optimizer
+        self.ticks = ticks
+        self.randomState = randomState
+    }
+
+    /// Reads the field from a model file's JSON; nil when the file has none
+    /// (for example a file from the original library).
+    init?(root: [String: Any], path: String) throws(CommandError) {
+        guard let value = root["training"], !(value is NSNull) else { return nil }
+        func bad(_ field: String, _ problem: String) -> CommandError {
+            .usage("model file '\(path)': training.\(field): \(problem)")
+        }
+        guard let object = value as? [String: Any] else { throw bad("", "must be an object") }
+        func positive(_ key: String, allowZero: Bool = false) throws(CommandError) -> Float {
+            guard let number = Self.number(object[key]), number.isFinite, allowZero ? number >= 0 : number > 0 else {
+                throw bad(key, allowZero ? "must be a number >= 0" : "must be a positive number")
+            }
+            return Float(number)
+        }
+        learningRate = try positive("learning_rate")
+        regc = try positive("regc", allowZero: true)
+        clipval = try positive("clipval")
+        guard let name = object["optimizer"] as? String, let optimizer = Optimizer(rawValue: name) else {
+            throw bad("optimizer", "must be \"rmsprop\" or \"adam\"")
+        }
+        self.optimizer = optimizer
+        guard let ticks = Self.number(object["ticks"]), ticks >= 0, ticks == ticks.rounded(), ticks < 1e15 else {
+            throw bad("ticks", "must be an integer >= 0")
+        }
+        self.ticks = Int(ticks)
+        if let state = object["random_state"], !(state is NSNull) {
+            guard let words = state as? [String], words.count == 4 else {
+                throw bad("random_state", "must be four decimal strings")
+            }
+            let parsed = words.compactMap { UInt64($0) }
+            guard parsed.count == 4, RandomSource(state: parsed) != nil else {
+                throw bad("random_state", "must be four decimal strings, not all zero")
+            }
+            randomState = parsed
+        } else {
+            randomState = nil
+        }
+    }
+
+    /// A JSON number; booleans, which `JSONSerialization` also hands out as
+    /// `NSNumber`, are not numbers.
+    private static func number(_ value: Any?) -> Double? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        return number.doubleValue
+    }
+}

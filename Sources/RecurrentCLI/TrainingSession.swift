@@ -1,0 +1,113 @@
+import Foundation
+import Recurrent
+
+/// How long a training run lasts.
+enum TrainingBudget {
+    /// This many ticks in this run (a resumed count goes on from the file's).
+    case ticks(Int)
+    /// This much wall-clock time.
+    case seconds(Double)
+
+    func isSpent(ticks: Int, elapsed: Double) -> Bool {
+        switch self {
+        case .ticks(let limit): ticks >= limit
+        case .seconds(let limit): elapsed >= limit
+        }
+    }
+
+    func secondsLeft(ticks: Int, elapsed: Double) -> Double {
+        switch self {
+        case .ticks(let limit): ticks == 0 ? .infinity : Double(limit - ticks) * elapsed / Double(ticks)
+        case .seconds(let limit): max(0, limit - elapsed)
+        }
+    }
+}
+
+/// Runs training ticks until the budget is spent, Ctrl-C, or divergence,
+/// reporting progress and, every so often, samples on stderr.
+struct TrainingSession {
+    /// Samples are shown every 1000 ticks or 10 seconds, whichever is rarer,
+    /// so small models don't flood the screen and large ones still show some.
+    static let sampleTicks = 1000
+    static let sampleInterval: Duration = .seconds(10)
+    static let samplesAtTemperatureOne = 3
+
+    let trainer: CharacterTrainer
+    let budget: TrainingBudget
+    /// Separate from the trainer's generator, so that when samples appear
+    /// (which depends on timing) never changes what is trained.
+    var sampleRandom: RandomSource
+
+    struct Outcome {
+        var ticks: Int
+        var elapsed: Double
+        var interrupted: Bool
+        /// The cost became NaN: the weights are no longer numbers.
+        var diverged: Bool
+        var medianPerplexity: Double
+    }
+
+    mutating func run(interrupt: InterruptSignal, style: ProgressReporter.Style) -> Outcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var reporter = ProgressReporter(style: style, ticks: trainer.ticks, now: start)
+        var lastSample = (ticks: trainer.ticks, time: start)
+        var ticks = 0, predictions = 0
+        var interrupted = false, diverged = false
+        var now = start
+
+        func progress() -> TrainingProgress {
+            let elapsed = Self.seconds(now - start)
+            return TrainingProgress(ticks: trainer.ticks, epoch: trainer.epoch, perplexity: reporter.medianPerplexity,
+                                    charactersPerSecond: elapsed > 0 ? Double(predictions) / elapsed : 0,
+                                    secondsLeft: budget.secondsLeft(ticks: ticks, elapsed: elapsed))
+        }
+
+        while !budget.isSpent(ticks: ticks, elapsed: Self.seconds(now - start)) {
+            if interrupt.isSet {
+                interrupted = true
+                break
+            }
+            let result = trainer.tick()
+            ticks += 1
+            predictions += result.predictions
+            now = clock.now
+            if result.cost.isNaN {
+                diverged = true
+                break
+            }
+            reporter.record(result)
+            if reporter.isDue(ticks: trainer.ticks, now: now) {
+                let current = progress()
+                reporter.show(current, now: now)
+            }
+            if trainer.ticks - lastSample.ticks >= Self.sampleTicks && now - lastSample.time >= Self.sampleInterval {
+                reporter.interject(samples())
+                lastSample = (trainer.ticks, now)
+            }
+        }
+        now = clock.now
+        var final = progress()
+        if interrupted { final.secondsLeft = 0 }
+        reporter.finish(final, now: now)
+        return Outcome(ticks: ticks, elapsed: Self.seconds(now - start), interrupted: interrupted,
+                       diverged: diverged, medianPerplexity: reporter.medianPerplexity)
+    }
+
+    /// A few samples at temperature 1 and the greedy one, as the demo shows.
+    private mutating func samples() -> String {
+        let model = trainer.model
+        var text = "samples at tick \(trainer.ticks):\n"
+        for _ in 0..<Self.samplesAtTemperatureOne {
+            let sample = (try? model.sample(SamplingOptions(temperature: 1), random: &sampleRandom)) ?? ""
+            text += "  \(sample)\n"
+        }
+        let greedy = (try? model.sample(SamplingOptions(greedy: true), random: &sampleRandom)) ?? ""
+        return text + "  greedy: \(greedy)\n"
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}
