@@ -56,9 +56,7 @@ public final class CharacterTrainer: @unchecked Sendable {
     public let sentences: [[Int]]
 
     private let graph = Graph()
-    private var inputs: [Int] = []
-    private var targets: [Int] = []
-    private var probabilities: [Float]
+    private var grid = SequenceGrid()
 
     /// A trainer; throws ``TrainingError`` when there is no sentence or a
     /// sentence has a character outside the model's vocabulary.
@@ -77,7 +75,6 @@ public final class CharacterTrainer: @unchecked Sendable {
         self.settings = settings
         self.random = random
         self.sentences = encoded
-        probabilities = [Float](repeating: 0, count: model.vocabulary.symbolCount)
     }
 
     /// Passes over the data so far: `ticks · batchSize / sentences`.
@@ -86,6 +83,7 @@ public final class CharacterTrainer: @unchecked Sendable {
     /// One tick: sample a batch, forward, backward, solver step.
     @discardableResult
     public func tick() -> TickResult {
+        FloatingPointMode.flushSubnormalsToZero()
         let batchSize = max(1, settings.batchSize)
         var chosen: [[Int]] = []
         chosen.reserveCapacity(batchSize)
@@ -101,39 +99,12 @@ public final class CharacterTrainer: @unchecked Sendable {
     /// adds the gradient of the summed cost to every parameter's gradient and
     /// returns the cost and number of predictions. No solver step.
     public func accumulateGradients(_ batch: [[Int]]) -> (cost: Double, predictions: Int) {
-        let width = batch.count
-        let steps = (batch.map(\.count).max() ?? 0) + 1
-        inputs.removeAll(keepingCapacity: true)
-        targets.removeAll(keepingCapacity: true)
-        var predictions = 0
-        for step in 0..<steps {
-            for sentence in batch {
-                inputs.append(step == 0 ? Vocabulary.boundary : (step - 1 < sentence.count ? sentence[step - 1] : Vocabulary.boundary))
-                targets.append(step < sentence.count ? sentence[step] : (step == sentence.count ? Vocabulary.boundary : -1))
-            }
-        }
-        for sentence in batch { predictions += sentence.count + 1 }
-
+        grid.fill(sentences: batch)
         graph.reset()
-        let network = model.network
-        var states = network.zeroState(graph, batch: width)
-        var cost = 0.0
-        let dropout = settings.dropout
-        inputs.withUnsafeBufferPointer { inputBuffer in
-            targets.withUnsafeBufferPointer { targetBuffer in
-                probabilities.withUnsafeMutableBufferPointer { scratch in
-                    for step in 0..<steps {
-                        let slice = UnsafeBufferPointer(rebasing: inputBuffer[step * width..<(step + 1) * width])
-                        let logits = network.step(graph, inputs: slice, states: &states, dropout: dropout, random: &random)
-                        cost += Softmax.crossEntropy(
-                            logits, targets: UnsafeBufferPointer(rebasing: targetBuffer[step * width..<(step + 1) * width]),
-                            writeGradients: true, scratch: scratch.baseAddress!)
-                    }
-                }
-            }
-        }
+        var states = model.network.zeroState(graph, batch: batch.count)
+        let cost = model.network.run(grid, on: graph, states: &states, dropout: settings.dropout, random: &random)
         graph.backward()
-        return (cost, predictions)
+        return (cost, grid.predictions)
     }
 }
 

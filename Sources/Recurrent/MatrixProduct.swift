@@ -204,10 +204,25 @@ enum MatrixProduct {
 /// Controls the threads OpenBLAS uses for large products.
 public enum BLASThreads {
     /// Sets the number of threads OpenBLAS uses for each product (process-wide).
+    /// Worker threads it creates now inherit the caller's floating-point mode,
+    /// so the caller first switches to flushing subnormals to zero.
     public static func set(_ count: Int) {
+        FloatingPointMode.flushSubnormalsToZero()
         openblas_set_num_threads(Int32(max(1, count)))
     }
 
     /// The number of threads OpenBLAS currently uses.
     public static var current: Int { Int(openblas_get_num_threads()) }
+}
+
+/// The floating-point mode of the threads that train.
+public enum FloatingPointMode {
+    /// Makes the calling thread treat subnormal floats as zero (x86 FTZ and
+    /// DAZ). Gradients that shrink through many time steps reach the subnormal
+    /// range, where every multiply is about a hundred times slower; the values
+    /// lost are below 1.2e-38. The trainers call this at every tick, so any
+    /// thread that trains is in this mode.
+    public static func flushSubnormalsToZero() {
+        recurrent_flush_subnormals_to_zero()
+    }
 }

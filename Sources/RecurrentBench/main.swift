@@ -1,28 +1,40 @@
 import Foundation
 import Recurrent
 
-// Prints characters trained per second (forward, backward and solver step; a
-// sentence of n characters counts n + 1) for the demo's configurations, as
+// Prints characters trained per second (forward, backward and solver step) as
 // the median of several timed runs after a warm-up.
 //
-//   swift run -c release recurrent-bench [--seconds S] [--runs N] [--only NAME]
+// - demo suite: one sentence per tick (batch 1) on the default corpus, a
+//   sentence of n characters counting n + 1; single thread.
+// - batch suite: a text corpus (the default corpus as one text, repeated), 32
+//   streams x 64 steps per tick, with 1 and 2 BLAS threads; also the achieved
+//   GFLOP/s of useful work (2 flops per multiply-add of the products, forward
+//   and backward) and the peak resident memory.
+//
+//   swift run -c release recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME]
+
+BLASKernels.selectFastKernels()
 
 struct Configuration {
     let name: String
     let generator: Generator
     let hiddenSizes: [Int]
     let letterSize: Int
-    let batchSize: Int
 }
 
-let configurations = [
-    Configuration(name: "lstm-20-20", generator: .lstm, hiddenSizes: [20, 20], letterSize: 5, batchSize: 1),
-    Configuration(name: "lstm-100", generator: .lstm, hiddenSizes: [100], letterSize: 5, batchSize: 1),
-    Configuration(name: "rnn-20-20", generator: .rnn, hiddenSizes: [20, 20], letterSize: 5, batchSize: 1),
-    Configuration(name: "gru-20-20", generator: .gru, hiddenSizes: [20, 20], letterSize: 5, batchSize: 1),
+let demoConfigurations = [
+    Configuration(name: "lstm-20-20", generator: .lstm, hiddenSizes: [20, 20], letterSize: 5),
+    Configuration(name: "lstm-100", generator: .lstm, hiddenSizes: [100], letterSize: 5),
+    Configuration(name: "rnn-20-20", generator: .rnn, hiddenSizes: [20, 20], letterSize: 5),
+    Configuration(name: "gru-20-20", generator: .gru, hiddenSizes: [20, 20], letterSize: 5),
+]
+let batchConfigurations = [
+    Configuration(name: "lstm-128-128", generator: .lstm, hiddenSizes: [128, 128], letterSize: 64),
+    Configuration(name: "lstm-512-512", generator: .lstm, hiddenSizes: [512, 512], letterSize: 64),
 ]
 
 var seconds = 2.0, runs = 5
+var suite = "all"
 var only: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
@@ -30,8 +42,9 @@ while let argument = arguments.next() {
     case "--seconds": seconds = Double(arguments.next() ?? "") ?? seconds
     case "--runs": runs = Int(arguments.next() ?? "") ?? runs
     case "--only": only = arguments.next()
+    case "--suite": suite = arguments.next() ?? suite
     default:
-        FileHandle.standardError.write(Data("usage: recurrent-bench [--seconds S] [--runs N] [--only NAME]\n".utf8))
+        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME]\n".utf8))
         exit(2)
     }
 }
@@ -43,32 +56,80 @@ guard let corpus = try? String(contentsOf: corpusURL, encoding: .utf8) else {
     FileHandle.standardError.write(Data("error: cannot read \(corpusURL.path)\n".utf8))
     exit(2)
 }
-let sentences = Sentences.split(corpus)
-BLASThreads.set(1)
-print("corpus: \(sentences.count) sentences; \(runs) runs of \(seconds) s each; single thread")
-print("configuration        chars/s (median)   min        max")
 
-for configuration in configurations where only == nil || only == configuration.name {
-    var random = RandomSource(seed: 1)
-    let model = CharacterModel(vocabulary: Vocabulary(sentences: sentences), generator: configuration.generator,
-                               hiddenSizes: configuration.hiddenSizes, letterSize: configuration.letterSize,
-                               random: &random)
-    let trainer = try! CharacterTrainer(model: model, sentences: sentences,
-                                        settings: TrainingSettings(batchSize: configuration.batchSize), random: random)
-    for _ in 0..<200 { trainer.tick() }
+/// Median, minimum and maximum of `runs` timed runs of `tick`, in characters per second.
+@MainActor func measure(_ tick: () -> Int) -> (median: Double, min: Double, max: Double) {
     var rates: [Double] = []
     for _ in 0..<runs {
         let start = DispatchTime.now().uptimeNanoseconds
         var characters = 0
         var elapsed = 0.0
         while elapsed < seconds {
-            for _ in 0..<20 { characters += trainer.tick().predictions }
+            characters += tick()
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         rates.append(Double(characters) / elapsed)
     }
     rates.sort()
-    let median = rates[rates.count / 2]
-    print(configuration.name.padding(toLength: 20, withPad: " ", startingAt: 0),
-          String(format: "%12.0f %12.0f %10.0f", median, rates.first!, rates.last!))
+    return (rates[rates.count / 2], rates.first!, rates.last!)
+}
+
+func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+/// Multiply-adds of the products per character, forward only.
+func multiplyAddsPerCharacter(_ network: RecurrentNetwork) -> Double {
+    var total = 0.0
+    for layer in network.layers {
+        let gates = layer.parameters.count / 3
+        total += Double(gates * layer.hiddenSize * (layer.inputSize + layer.hiddenSize))
+    }
+    return total + Double(network.decoderWeights.count)
+}
+
+if suite == "demo" || suite == "all" {
+    let sentences = Sentences.split(corpus)
+    BLASThreads.set(1)
+    print("demo suite: \(sentences.count) sentences, batch 1; \(runs) runs of \(seconds) s; single thread")
+    print("configuration        chars/s (median)   min        max")
+    for configuration in demoConfigurations where only == nil || only == configuration.name {
+        var random = RandomSource(seed: 1)
+        let model = CharacterModel(vocabulary: Vocabulary(sentences: sentences), generator: configuration.generator,
+                                   hiddenSizes: configuration.hiddenSizes, letterSize: configuration.letterSize,
+                                   random: &random)
+        let trainer = try! CharacterTrainer(model: model, sentences: sentences, random: random)
+        for _ in 0..<200 { trainer.tick() }
+        let rate = measure { (0..<20).reduce(0) { total, _ in total + trainer.tick().predictions } }
+        print(configuration.name.padding(toLength: 20, withPad: " ", startingAt: 0),
+              String(format: "%12.0f %12.0f %10.0f", rate.median, rate.min, rate.max))
+    }
+}
+
+if suite == "batch" || suite == "all" {
+    var text = corpus
+    while text.count < 400_000 { text += corpus }
+    let vocabulary = Vocabulary(sentences: [text])
+    let textCorpus = try! TextCorpus(text: text, vocabulary: vocabulary, validationFraction: 0)
+    print("batch suite: text of \(textCorpus.training.count) characters, 32 streams x 64 steps; \(runs) runs of \(seconds) s")
+    print("configuration   threads  chars/s (median)   min        max    GFLOP/s  peak RSS MB  (\(BLASKernels.coreName))")
+    for configuration in batchConfigurations where only == nil || only == configuration.name {
+        for threads in [1, 2] {
+            BLASThreads.set(threads)
+            var random = RandomSource(seed: 1)
+            let model = CharacterModel(vocabulary: vocabulary, generator: configuration.generator,
+                                       hiddenSizes: configuration.hiddenSizes, letterSize: configuration.letterSize,
+                                       random: &random)
+            let trainer = TextTrainer(model: model, corpus: textCorpus, settings: TrainingSettings(batchSize: 32),
+                                      options: TextTrainingOptions(sequenceLength: 64, validationInterval: 0), random: random)
+            for _ in 0..<3 { trainer.tick() }
+            let rate = measure { trainer.tick().predictions }
+            let gigaflops = rate.median * multiplyAddsPerCharacter(model.network) * 2 * 3 / 1e9
+            print(configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
+                  String(format: "%6d %14.0f %12.0f %10.0f %9.1f %10.0f", threads, rate.median, rate.min, rate.max,
+                         gigaflops, peakResidentMegabytes()))
+        }
+    }
 }
