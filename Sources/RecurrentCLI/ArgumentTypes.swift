@@ -7,6 +7,14 @@ import Recurrent
 extension Generator: ExpressibleByArgument {}
 extension Optimizer: ExpressibleByArgument {}
 
+/// `--corpus`: how the data file is read.
+enum CorpusKind: String, ExpressibleByArgument, CaseIterable {
+    /// One sentence per line, START/END around each (the demo).
+    case sentences
+    /// One continuous text in parallel streams and windows (char-rnn).
+    case text
+}
+
 /// `--hidden-sizes 20,20`: one positive size per layer, bottom layer first.
 struct HiddenSizes: Equatable, CustomStringConvertible {
     /// Larger layers would not fit in memory on ordinary machines.

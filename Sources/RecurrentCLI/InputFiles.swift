@@ -22,13 +22,18 @@ enum InputFiles {
         }
     }
 
-    /// The sentences of a training text (SPEC section 4); an empty text is an error.
-    static func sentences(_ path: String) throws(CommandError) -> [String] {
+    /// A data file's text.
+    static func text(_ path: String) throws(CommandError) -> String {
         let data = try read(path, what: "data file")
         guard let text = String(data: data, encoding: .utf8) else {
             throw .usage("data file '\(path)' is not UTF-8 text")
         }
-        let sentences = Sentences.split(text)
+        return text
+    }
+
+    /// The sentences of a training text (SPEC section 4); an empty text is an error.
+    static func sentences(_ path: String) throws(CommandError) -> [String] {
+        let sentences = Sentences.split(try text(path))
         guard !sentences.isEmpty else {
             throw .usage("data file '\(path)' has no sentences (every line is empty after trimming)")
         }

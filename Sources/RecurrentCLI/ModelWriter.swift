@@ -23,7 +23,7 @@ struct ModelWriter {
     }
 
     /// Exports and writes the model with its solver state and extra fields.
-    func write(_ model: CharacterModel, solver: Solver, extraFields: [(String, String)]) throws(CommandError) {
+    func write(_ model: CharacterModel, solver: Solver?, extraFields: [(String, String)]) throws(CommandError) {
         let text: String
         do {
             text = try ModelFile.export(model, solver: solver, extraFields: extraFields)

@@ -11,10 +11,18 @@ struct TrainingProgress {
     var charactersPerSecond: Double
     /// Estimated seconds until the run ends.
     var secondsLeft: Double
+    /// Latest validation loss (text corpora).
+    var validationLoss: Double? = nil
+    /// Best validation so far (text corpora).
+    var bestValidation: ValidationResult? = nil
 
     var line: String {
-        "tick \(ticks)  epoch \(String(format: "%.2f", epoch))  perplexity \(String(format: "%.3f", perplexity))"
-            + "  \(Int(charactersPerSecond.rounded())) chars/s  \(Self.duration(secondsLeft)) left"
+        var line = "tick \(ticks)  epoch \(String(format: "%.2f", epoch))  perplexity \(String(format: "%.3f", perplexity))"
+        if let validationLoss {
+            line += "  val loss \(String(format: "%.4f", validationLoss))"
+            if let bestValidation { line += " (best \(String(format: "%.4f", bestValidation.loss)) at \(bestValidation.step))" }
+        }
+        return line + "  \(Int(charactersPerSecond.rounded())) chars/s  \(Self.duration(secondsLeft)) left"
     }
 
     static func duration(_ seconds: Double) -> String {

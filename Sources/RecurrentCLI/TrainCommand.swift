@@ -6,10 +6,16 @@ import Recurrent
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a character model on a text file, one sentence per line.",
+        abstract: "Train a character model on a text file, one sentence per line or one continuous text.",
         discussion: """
-            Each tick trains on one sentence picked at random. Without --ticks or \
-            --seconds the run lasts \(defaultTicks) ticks.
+            With --corpus sentences (the default) each tick trains on --batch-size \
+            sentences picked at random (1: the demo). With --corpus text the file is one \
+            continuous text, cut into --batch-size parallel streams; each tick trains a \
+            window of --seq-length characters of every stream, carrying the hidden state \
+            from window to window; the last --val-fraction of the text is held out and \
+            scored every --val-interval ticks, and the weights with the best validation \
+            loss are written to the output path with ".best" before ".json". Without \
+            --ticks or --seconds the run lasts \(defaultTicks) ticks.
 
             Progress goes to stderr: on a terminal one line redrawn in place, otherwise \
             a line every 100 ticks or every second, whichever is rarer; perplexity is the \
@@ -62,6 +68,27 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed for initialisation and sentence choice (default: random).")
     var seed: UInt64?
 
+    @Option(help: "How to read the data file (default: sentences, or the resumed model's).")
+    var corpus: CorpusKind?
+
+    @Option(parsing: .unconditional, help: "Sequences per tick (default: 1 for sentences, 32 for text).")
+    var batchSize: Int?
+
+    @Option(parsing: .unconditional, help: "Text corpus: characters per window of backpropagation (default: 64).")
+    var seqLength: Int?
+
+    @Option(parsing: .unconditional, help: "Text corpus: fraction of the text held out for validation (default: 0.05).")
+    var valFraction: Double?
+
+    @Option(parsing: .unconditional, help: "Text corpus: validate every this many ticks (default: 200; 0: never).")
+    var valInterval: Int?
+
+    @Option(parsing: .unconditional, help: "Text corpus: multiply the learning rate by this after every epoch (default: 1).")
+    var lrDecay: Float?
+
+    @Option(parsing: .unconditional, help: "Dropout rate on the inputs of upper layers and the decoder (default: 0).")
+    var dropout: Float?
+
     @Option(help: ArgumentHelp("Where to write the model.", valueName: "file"))
     var out = "model.json"
 
@@ -78,28 +105,56 @@ struct TrainCommand: ParsableCommand {
         try Check.nonNegative(regc, "--regc")
         try Check.positive(clipval, "--clipval")
         try Check.atLeast(1, letterSize, "--letter-size")
+        try Check.atLeast(1, batchSize, "--batch-size")
+        try Check.atLeast(1, seqLength, "--seq-length")
+        try Check.atLeast(0, valInterval, "--val-interval")
+        try Check.positive(lrDecay, "--lr-decay")
+        if let valFraction, !(valFraction >= 0 && valFraction < 1) {
+            throw ValidationError("--val-fraction must be a number in [0, 1) (got \(valFraction))")
+        }
+        if let dropout, !(dropout >= 0 && dropout < 1) {
+            throw ValidationError("--dropout must be a number in [0, 1) (got \(dropout))")
+        }
         if let letterSize, letterSize > HiddenSizes.maximum {
             throw ValidationError("--letter-size must be at most \(HiddenSizes.maximum) (got \(letterSize))")
         }
     }
 
     func run() throws {
-        let sentences = try InputFiles.sentences(data)
+        let text = try InputFiles.text(data)
         let writer = ModelWriter(path: out)
         try writer.checkWritable()
-        let start = try resume.map { path throws(CommandError) in try resumed(from: path) } ?? fresh(sentences)
+        let record = try resume.map { path throws(CommandError) in try InputFiles.model(path) }
+        let kind = corpus ?? record.flatMap { try? TrainingRecord(root: $0.root, path: resume ?? "") }?.corpus ?? .sentences
+        let sentences = kind == .sentences ? Sentences.split(text) : []
+        if kind == .sentences && sentences.isEmpty {
+            throw CommandError.usage("data file '\(data)' has no sentences (every line is empty after trimming)")
+        }
+        let start = try resume.map { path throws(CommandError) in try resumed(from: path, kind: kind) }
+            ?? fresh(vocabularyFrom: kind == .sentences ? sentences : [text], kind: kind)
         // Samples draw from their own generator so that the trainer's stream,
         // saved in the file, makes a resumed run continue exactly as an
         // uninterrupted one would.
         let sampleRandom = seed.map { RandomSource(seed: $0 &+ 1) } ?? RandomSource()
 
-        let trainer: CharacterTrainer
+        let trainer: any ModelTrainer
         do {
-            trainer = try CharacterTrainer(model: start.model, sentences: sentences, solver: start.solver,
-                                           settings: start.settings, random: start.random)
+            switch kind {
+            case .sentences:
+                trainer = try CharacterTrainer(model: start.model, sentences: sentences, solver: start.solver,
+                                               settings: start.settings, random: start.random)
+            case .text:
+                let textCorpus = try TextCorpus(text: text, vocabulary: start.model.vocabulary,
+                                                validationFraction: start.text.validationFraction)
+                trainer = TextTrainer(model: start.model, corpus: textCorpus, solver: start.solver,
+                                      settings: start.settings, options: start.text, random: start.random)
+            }
         } catch let TrainingError.unknownCharacter(sentence, unknown) {
             let source = resume.map { "the model resumed from '\($0)'" } ?? "the model"
-            throw CommandError.usage("data file '\(data)' does not fit \(source): non-empty line \(sentence + 1): \(unknown.readable)")
+            let place = kind == .sentences ? "non-empty line \(sentence + 1): " : ""
+            throw CommandError.usage("data file '\(data)' does not fit \(source): \(place)\(unknown.readable)")
+        } catch TrainingError.noSentences {
+            throw CommandError.usage("data file '\(data)' is too short to train on")
         } catch {
             throw CommandError.usage("data file '\(data)': \(error)")
         }
@@ -111,19 +166,37 @@ struct TrainCommand: ParsableCommand {
                                       ?? .ticks(ticks ?? Self.defaultTicks), sampleRandom: sampleRandom)
         let outcome = session.run(interrupt: interrupt, style: StandardError.isTerminal ? .live : .plain)
 
-        let record = TrainingRecord(settings: trainer.settings, optimizer: trainer.solver.optimizer,
-                                    ticks: trainer.ticks, randomState: trainer.random.state)
+        var saved = TrainingRecord(settings: trainer.settings, optimizer: trainer.solver.optimizer,
+                                   ticks: trainer.ticks, randomState: trainer.random.state)
+        saved.corpus = kind
+        if kind == .text {
+            saved.sequenceLength = start.text.sequenceLength
+            saved.validationFraction = start.text.validationFraction
+            saved.learningRateDecay = start.text.learningRateDecay
+        }
         if outcome.diverged {
             StandardError.writeLine("training diverged at tick \(trainer.ticks): the cost is not a number")
         }
-        try writer.write(trainer.model, solver: trainer.solver, extraFields: [("training", record.json)])
+        try writer.write(trainer.model, solver: trainer.solver, extraFields: [("training", saved.json)])
+        if let best = trainer.bestModel, let validation = trainer.bestValidation {
+            let bestWriter = ModelWriter(path: Self.bestPath(for: out))
+            let field = "{\"step\":\(validation.step),\"validation_loss\":\(validation.loss)}"
+            try bestWriter.write(best, solver: nil, extraFields: [("training", saved.json), ("best_validation", field)])
+        }
         print(summary(outcome, trainer: trainer))
     }
 
-    private func summary(_ outcome: TrainingSession.Outcome, trainer: CharacterTrainer) -> String {
+    /// `model.json` → `model.best.json`.
+    static func bestPath(for path: String) -> String {
+        path.hasSuffix(".json") ? String(path.dropLast(5)) + ".best.json" : path + ".best"
+    }
+
+    private func summary(_ outcome: TrainingSession.Outcome, trainer: any ModelTrainer) -> String {
         let how = outcome.interrupted ? "interrupted after" : "trained"
         return "\(how) \(outcome.ticks) ticks in \(String(format: "%.1f", outcome.elapsed)) s"
             + " (\(trainer.ticks) in all, epoch \(String(format: "%.2f", trainer.epoch)))"
-            + ", perplexity \(String(format: "%.3f", outcome.medianPerplexity)); wrote \(out)"
+            + ", perplexity \(String(format: "%.3f", outcome.medianPerplexity))"
+            + (trainer.bestValidation.map { ", best validation loss \(String(format: "%.4f", $0.loss)) at tick \($0.step)" } ?? "")
+            + "; wrote \(out)"
     }
 }

@@ -10,6 +10,13 @@ struct TrainingRecord {
     var clipval: Float
     var optimizer: Optimizer
     var ticks: Int
+    var corpus: CorpusKind = .sentences
+    var batchSize = 1
+    var dropout: Float = 0
+    /// Text corpora only.
+    var sequenceLength: Int?
+    var validationFraction: Double?
+    var learningRateDecay: Float?
     /// The trainer's generator state, as decimal strings because JSON numbers
     /// lose precision above 2^53.
     var randomState: [UInt64]?
@@ -18,6 +25,10 @@ struct TrainingRecord {
     var json: String {
         var out = "{\"learning_rate\":\(learningRate),\"regc\":\(regc),\"clipval\":\(clipval)"
         out += ",\"optimizer\":\"\(optimizer.rawValue)\",\"ticks\":\(ticks)"
+        out += ",\"corpus\":\"\(corpus.rawValue)\",\"batch_size\":\(batchSize),\"dropout\":\(dropout)"
+        if let sequenceLength { out += ",\"seq_length\":\(sequenceLength)" }
+        if let validationFraction { out += ",\"val_fraction\":\(validationFraction)" }
+        if let learningRateDecay { out += ",\"lr_decay\":\(learningRateDecay)" }
         if let randomState {
             out += ",\"random_state\":[\(randomState.map { "\"\($0)\"" }.joined(separator: ","))]"
         }
@@ -28,6 +39,8 @@ struct TrainingRecord {
         learningRate = settings.learningRate
         regc = settings.regc
         clipval = settings.clipval
+        batchSize = settings.batchSize
+        dropout = settings.dropout
         self.optimizer = optimizer
         self.ticks = ticks
         self.randomState = randomState
@@ -58,6 +71,37 @@ struct TrainingRecord {
             throw bad("ticks", "must be an integer >= 0")
         }
         self.ticks = Int(ticks)
+        if let name = object["corpus"] {
+            guard let name = name as? String, let kind = CorpusKind(rawValue: name) else {
+                throw bad("corpus", "must be \"sentences\" or \"text\"")
+            }
+            corpus = kind
+        }
+        if let value = object["batch_size"] {
+            guard let size = Self.number(value), size >= 1, size == size.rounded(), size < 1e6 else {
+                throw bad("batch_size", "must be a positive integer")
+            }
+            batchSize = Int(size)
+        }
+        if object["dropout"] != nil {
+            guard let rate = Self.number(object["dropout"]), rate >= 0, rate < 1 else {
+                throw bad("dropout", "must be a number in [0, 1)")
+            }
+            dropout = Float(rate)
+        }
+        if let value = object["seq_length"] {
+            guard let length = Self.number(value), length >= 1, length == length.rounded(), length < 1e6 else {
+                throw bad("seq_length", "must be a positive integer")
+            }
+            sequenceLength = Int(length)
+        }
+        if let value = object["val_fraction"] {
+            guard let fraction = Self.number(value), fraction >= 0, fraction < 1 else {
+                throw bad("val_fraction", "must be a number in [0, 1)")
+            }
+            validationFraction = fraction
+        }
+        if object["lr_decay"] != nil { learningRateDecay = try positive("lr_decay") }
         if let state = object["random_state"], !(state is NSNull) {
             guard let words = state as? [String], words.count == 4 else {
                 throw bad("random_state", "must be four decimal strings")

@@ -32,7 +32,7 @@ struct TrainingSession {
     static let sampleInterval: Duration = .seconds(10)
     static let samplesAtTemperatureOne = 3
 
-    let trainer: CharacterTrainer
+    let trainer: any ModelTrainer
     let budget: TrainingBudget
     /// Separate from the trainer's generator, so that when samples appear
     /// (which depends on timing) never changes what is trained.
@@ -60,7 +60,8 @@ struct TrainingSession {
             let elapsed = Self.seconds(now - start)
             return TrainingProgress(ticks: trainer.ticks, epoch: trainer.epoch, perplexity: reporter.medianPerplexity,
                                     charactersPerSecond: elapsed > 0 ? Double(predictions) / elapsed : 0,
-                                    secondsLeft: budget.secondsLeft(ticks: ticks, elapsed: elapsed))
+                                    secondsLeft: budget.secondsLeft(ticks: ticks, elapsed: elapsed),
+                                    validationLoss: trainer.latestValidation?.loss, bestValidation: trainer.bestValidation)
         }
 
         while !budget.isSpent(ticks: ticks, elapsed: Self.seconds(now - start)) {

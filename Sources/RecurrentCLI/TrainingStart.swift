@@ -10,23 +10,40 @@ extension TrainCommand {
         var settings: TrainingSettings
         var ticks: Int
         var random: RandomSource
+        /// Text-corpus options (unused for sentences).
+        var text: TextTrainingOptions
     }
 
-    func fresh(_ sentences: [String]) -> Start {
+    /// Settings from the options, then the resumed file's record, then the defaults.
+    private func settings(_ record: TrainingRecord?, kind: CorpusKind) -> TrainingSettings {
+        let defaults = TrainingSettings()
+        return TrainingSettings(learningRate: learningRate ?? record?.learningRate ?? defaults.learningRate,
+                                regc: regc ?? record?.regc ?? defaults.regc,
+                                clipval: clipval ?? record?.clipval ?? defaults.clipval,
+                                batchSize: batchSize ?? record?.batchSize ?? (kind == .text ? 32 : 1),
+                                dropout: dropout ?? record?.dropout ?? 0)
+    }
+
+    private func textOptions(_ record: TrainingRecord?) -> TextTrainingOptions {
+        let defaults = TextTrainingOptions()
+        return TextTrainingOptions(sequenceLength: seqLength ?? record?.sequenceLength ?? defaults.sequenceLength,
+                                   validationFraction: valFraction ?? record?.validationFraction ?? defaults.validationFraction,
+                                   validationInterval: valInterval ?? defaults.validationInterval,
+                                   learningRateDecay: lrDecay ?? record?.learningRateDecay ?? defaults.learningRateDecay)
+    }
+
+    func fresh(vocabularyFrom texts: [String], kind: CorpusKind) -> Start {
         var random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
-        let model = CharacterModel(vocabulary: Vocabulary(sentences: sentences), generator: generator ?? .lstm,
+        let model = CharacterModel(vocabulary: Vocabulary(sentences: texts), generator: generator ?? .lstm,
                                    hiddenSizes: hiddenSizes?.sizes ?? [20, 20], letterSize: letterSize ?? 5,
                                    random: &random)
-        let defaults = TrainingSettings()
-        let settings = TrainingSettings(learningRate: learningRate ?? defaults.learningRate,
-                                        regc: regc ?? defaults.regc, clipval: clipval ?? defaults.clipval)
-        return Start(model: model, solver: Solver(optimizer: optimizer ?? .rmsprop), settings: settings,
-                     ticks: 0, random: random)
+        return Start(model: model, solver: Solver(optimizer: optimizer ?? .rmsprop), settings: settings(nil, kind: kind),
+                     ticks: 0, random: random, text: textOptions(nil))
     }
 
     /// The resumed file's model and state; options override its settings but
     /// may not contradict its shape.
-    func resumed(from path: String) throws(CommandError) -> Start {
+    func resumed(from path: String, kind: CorpusKind) throws(CommandError) -> Start {
         let (loaded, root) = try InputFiles.model(path)
         let model = loaded.model
         func conflict(_ option: String, _ given: String, _ actual: String) -> CommandError {
@@ -42,10 +59,6 @@ extension TrainCommand {
             throw conflict("--letter-size", String(letterSize), String(model.letterSize))
         }
         let record = try TrainingRecord(root: root, path: path)
-        let defaults = TrainingSettings()
-        let settings = TrainingSettings(learningRate: learningRate ?? record?.learningRate ?? defaults.learningRate,
-                                        regc: regc ?? record?.regc ?? defaults.regc,
-                                        clipval: clipval ?? record?.clipval ?? defaults.clipval)
         var solver = loaded.solver
         if let optimizer, optimizer != solver.optimizer {
             StandardError.writeLine("note: switching from \(solver.optimizer.rawValue) to \(optimizer.rawValue) "
@@ -55,6 +68,7 @@ extension TrainCommand {
         // A seed restarts the sentence choice; otherwise it continues where it stopped.
         let random = seed.map(RandomSource.init(seed:))
             ?? record?.randomState.flatMap(RandomSource.init(state:)) ?? RandomSource()
-        return Start(model: model, solver: solver, settings: settings, ticks: record?.ticks ?? 0, random: random)
+        return Start(model: model, solver: solver, settings: settings(record, kind: kind), ticks: record?.ticks ?? 0,
+                     random: random, text: textOptions(record))
     }
 }
