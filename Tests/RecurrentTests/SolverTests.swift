@@ -47,25 +47,27 @@ import Testing
     /// The README's example: one layer `h = W·x + b`, a gradient set by hand,
     /// backward, one solver step.
     @Test func readmeExampleRuns() {
+        // --- README example: begin
         var random = RandomSource(seed: 1)
-        let weights = Matrix(rows: 2, columns: 3)
+        let weights = Matrix(rows: 2, columns: 3)            // W, 2 x 3
         weights.randomize(scale: 0.08, using: &random)
-        let bias = Matrix(rows: 2)
+        let bias = Matrix(rows: 2)                           // b, 2 x 1, zeros
         let x = Matrix(rows: 3, columns: 1, values: [1, 2, 3])
 
-        let graph = Graph()
-        let h = graph.add(graph.mul(weights, x), bias)
-        h.gradients[0] = 1      // push h[0] up
-        h.gradients[1] = -1     // and h[1] down
-        graph.backward()
+        let graph = Graph()                                  // records a backward step per operation
+        let h = graph.add(graph.mul(weights, x), bias)       // h = W·x + b
+        h.gradients[0] = -1                                  // d(loss)/dh: we want h[0] larger...
+        h.gradients[1] = 1                                   // ...and h[1] smaller
+        graph.backward()                                     // fills weights.gradients and bias.gradients
 
-        let before = h.valueArray
-        let solver = Solver()
+        let solver = Solver()                                // RMSProp, as the original
         solver.step([NamedParameter(name: "W", matrix: weights), NamedParameter(name: "b", matrix: bias)],
-                    learningRate: -0.01, regc: 0, clipval: 5)
-        let after = Graph(recordsBackward: false).add(Graph(recordsBackward: false).mul(weights, x), bias).valueArray
-        #expect(after[0] > before[0])
-        #expect(after[1] < before[1])
+                    learningRate: 0.01, regc: 0.0001, clipval: 5)
+        let inference = Graph(recordsBackward: false)
+        let after = inference.add(inference.mul(weights, x), bias)
+        // --- README example: end
+        #expect(after.values[0] > h.values[0])
+        #expect(after.values[1] < h.values[1])
     }
 
     @Test func xorIsLearnedByATwoLayerNetwork() {
