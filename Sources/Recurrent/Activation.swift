@@ -44,7 +44,10 @@ enum Activation {
     /// `2^n` built in the exponent bits.
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+        // Comparisons and blends rather than `clamped`, whose generic
+        // min/max is not inlined.
+        let low = SIMD8<Float>(repeating: -87.3), high = SIMD8<Float>(repeating: 88.3)
+        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
         // Adding 1.5·2²³ rounds to an integer held in the low mantissa bits,
         // which avoids a (slow, scalarised) float-to-integer conversion.
         let shifted = SIMD8<Float>(repeating: 12_582_912).addingProduct(clamped, SIMD8(repeating: 1.442_695_04))

@@ -91,7 +91,27 @@ public final class Solver: @unchecked Sendable {
         let w = matrix.values, dw = matrix.gradients
         let decay = Float(decayRate), keep = Float(1 - decayRate), eps = Float(smoothEpsilon)
         var clipped = 0
-        for index in 0..<matrix.count {
+        var index = 0
+        // Eight lanes at a time; the same arithmetic, in the same order, as the tail.
+        let decays = SIMD8<Float>(repeating: decay), keeps = SIMD8<Float>(repeating: keep)
+        let epsilons = SIMD8<Float>(repeating: eps), rates = SIMD8<Float>(repeating: -learningRate)
+        let regcs = SIMD8<Float>(repeating: regc)
+        let upper = SIMD8<Float>(repeating: clipval), lower = SIMD8<Float>(repeating: -clipval)
+        var clippedLanes = SIMD8<Int32>()
+        while index + 8 <= matrix.count {
+            let g = MatrixProduct.load(dw + index)
+            let r = MatrixProduct.load(cache + index) * decays + keeps * g * g
+            MatrixProduct.store(r, cache + index)
+            let over = g .> upper, under = g .< lower
+            clippedLanes &+= SIMD8<Int32>().replacing(with: 1, where: over .| under)
+            let limited = g.replacing(with: upper, where: over).replacing(with: lower, where: under)
+            let weights = MatrixProduct.load(w + index)
+            MatrixProduct.store(weights + (rates * limited / (r + epsilons).squareRoot() - regcs * weights), w + index)
+            MatrixProduct.store(SIMD8<Float>(), dw + index)
+            index += 8
+        }
+        clipped += Int(clippedLanes.wrappedSum())
+        while index < matrix.count {
             var g = dw[index]
             let r = cache[index] * decay + keep * g * g
             cache[index] = r
@@ -99,6 +119,7 @@ public final class Solver: @unchecked Sendable {
             if g < -clipval { g = -clipval; clipped += 1 }
             w[index] += -learningRate * g / sqrtf(r + eps) - regc * w[index]
             dw[index] = 0
+            index += 1
         }
         return clipped
     }
