@@ -43,6 +43,9 @@ public final class Graph {
     /// Number of recorded backward steps.
     public var recordedSteps: Int { tape.count }
 
+    /// Bytes of values and gradients held by the pool of output matrices.
+    public var pooledBytes: Int { pool.reduce(0) { $0 + 2 * $1.count * MemoryLayout<Float>.size } }
+
     /// A matrix for an operation's output: reused from the pool when the shape
     /// matches, with zeroed gradients so that backward can accumulate into it.
     func makeMatrix(rows: Int, columns: Int) -> Matrix {

@@ -60,3 +60,27 @@ import Testing
         #expect(plain.network.parameters[0].matrix.gradientArray != dropped.network.parameters[0].matrix.gradientArray)
     }
 }
+
+@Suite struct MemoryEstimateTests {
+    /// The working-memory estimate covers what a tick really pools, and not by
+    /// more than a small factor.
+    @Test(arguments: Generator.allCases)
+    func workingMemoryEstimateMatchesThePool(generator: Generator) throws {
+        let sentences = ["a sentence of moderate length.", "short"]
+        var random = RandomSource(seed: 1)
+        let model = CharacterModel(vocabulary: Vocabulary(sentences: sentences), generator: generator,
+                                   hiddenSizes: [24, 16], letterSize: 6, random: &random)
+        let trainer = try CharacterTrainer(model: model, sentences: sentences, random: random)
+        let graph = Graph()
+        var states = model.network.zeroState(graph, batch: 2)
+        var grid = SequenceGrid()
+        grid.fill(sentences: trainer.sentences)
+        _ = model.network.run(grid, on: graph, states: &states, random: &random)
+        let estimate = MemoryEstimate(generator: generator, symbolCount: model.vocabulary.symbolCount, letterSize: 6,
+                                      hiddenSizes: [24, 16], batchSize: 2, steps: grid.steps)
+        #expect(estimate.workingBytes >= graph.pooledBytes, "\(estimate.workingBytes) < \(graph.pooledBytes)")
+        #expect(estimate.workingBytes <= 2 * graph.pooledBytes, "\(estimate.workingBytes) vs \(graph.pooledBytes)")
+        #expect(estimate.parameterBytes == model.network.parameterCount * 4 * 5)
+        #expect(estimate.description.contains("MB"))
+    }
+}
