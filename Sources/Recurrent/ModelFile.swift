@@ -69,8 +69,12 @@ public enum ModelFile {
         return out
     }
 
+    /// Files describing more parameters than this are refused before anything
+    /// is allocated (200 million floats, 800 MB of weights).
+    public static let defaultMaximumParameters = 200_000_000
+
     /// Reads a model file.
-    public static func load(_ data: Data) throws(ModelFileError) -> LoadedModel {
+    public static func load(_ data: Data, maximumParameters: Int = defaultMaximumParameters) throws(ModelFileError) -> LoadedModel {
         let root: [String: Any]
         do {
             guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -82,11 +86,11 @@ public enum ModelFile {
         } catch {
             throw ModelFileError(field: "", "not valid JSON (\(error.localizedDescription))")
         }
-        return try load(root)
+        return try load(root, maximumParameters: maximumParameters)
     }
 
     /// Reads a model file already parsed by `JSONSerialization`.
-    public static func load(_ root: [String: Any]) throws(ModelFileError) -> LoadedModel {
+    public static func load(_ root: [String: Any], maximumParameters: Int = defaultMaximumParameters) throws(ModelFileError) -> LoadedModel {
         guard let generatorName = root["generator"] as? String else {
             throw ModelFileError(field: "generator", root["generator"] == nil ? "missing" : "must be a string")
         }
@@ -107,6 +111,12 @@ public enum ModelFile {
             throw ModelFileError(field: "letter_size", "must be a positive integer")
         }
         let vocabulary = try readVocabulary(root)
+        // Sizes multiply: check the total before allocating anything.
+        guard hiddenSizes.allSatisfy({ $0 <= maximumParameters }), letterSize <= maximumParameters,
+              RecurrentNetwork.parameterCount(generator: generator, symbolCount: vocabulary.symbolCount,
+                                              letterSize: letterSize, hiddenSizes: hiddenSizes) <= maximumParameters else {
+            throw ModelFileError(field: "hidden_sizes", "the network would have more than \(maximumParameters) parameters")
+        }
 
         let network = RecurrentNetwork(generator: generator, symbolCount: vocabulary.symbolCount,
                                        letterSize: letterSize, hiddenSizes: hiddenSizes)

@@ -89,6 +89,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Dropout rate on the inputs of upper layers and the decoder (default: 0).")
     var dropout: Float?
 
+    @Option(parsing: .unconditional, help: "Threads OpenBLAS may use for the large products of batches (default: 1).")
+    var threads: Int = 1
+
     @Option(help: ArgumentHelp("Where to write the model.", valueName: "file"))
     var out = "model.json"
 
@@ -106,6 +109,7 @@ struct TrainCommand: ParsableCommand {
         try Check.positive(clipval, "--clipval")
         try Check.atLeast(1, letterSize, "--letter-size")
         try Check.atLeast(1, batchSize, "--batch-size")
+        try Check.atLeast(1, threads, "--threads")
         try Check.atLeast(1, seqLength, "--seq-length")
         try Check.atLeast(0, valInterval, "--val-interval")
         try Check.positive(lrDecay, "--lr-decay")
@@ -160,6 +164,7 @@ struct TrainCommand: ParsableCommand {
         }
         trainer.ticks = start.ticks
 
+        BLASThreads.set(threads)
         let interrupt = InterruptSignal()
         defer { interrupt.stop() }
         var session = TrainingSession(trainer: trainer, budget: seconds.map(TrainingBudget.seconds)

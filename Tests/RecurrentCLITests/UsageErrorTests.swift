@@ -29,6 +29,7 @@ struct UsageErrorTests {
         ["train", "--data", "corpus.txt", "--batch-size", "0"],
         ["train", "--data", "corpus.txt", "--dropout", "1.5"],
         ["train", "--data", "corpus.txt", "--lr-decay", "0"],
+        ["train", "--data", "corpus.txt", "--threads", "0"],
         ["sample"],
         ["sample", "--model", "missing.json"],
         ["sample", "--model", "corpus.txt"],

@@ -167,6 +167,19 @@ import Testing
         }
     }
 
+    @Test func hugeClaimedShapesAreRefusedBeforeAllocating() throws {
+        let (model, solver) = try trainedModel(.lstm)
+        var root = try parse(ModelFile.export(model, solver: solver))
+        root["hidden_sizes"] = [100_000, 100_000]
+        do {
+            _ = try reload(root)
+            Issue.record("accepted a network of 10^10 parameters")
+        } catch {
+            #expect(error.field == "hidden_sizes")
+            #expect(error.message.contains("parameters"))
+        }
+    }
+
     @Test func notJSONAndNonObjectsAreRejected() {
         #expect(throws: ModelFileError.self) { try ModelFile.load(Data("{not json".utf8)) }
         #expect(throws: ModelFileError.self) { try ModelFile.load(Data("[1, 2]".utf8)) }
