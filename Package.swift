@@ -11,7 +11,7 @@ let engineSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Recurrent",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Recurrent", targets: ["Recurrent"]),
         .library(name: "RecurrentServer", targets: ["RecurrentServer"]),
@@ -20,6 +20,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -34,7 +38,13 @@ let package = Package(
         ),
         .target(
             name: "RecurrentServer",
-            dependencies: ["Recurrent"]
+            dependencies: [
+                "Recurrent",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "RecurrentCLI",
@@ -57,6 +67,16 @@ let package = Package(
         .testTarget(
             name: "RecurrentCLITests",
             dependencies: ["Recurrent"]
+        ),
+        .testTarget(
+            name: "RecurrentServerTests",
+            dependencies: [
+                "RecurrentServer",
+                "Recurrent",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )

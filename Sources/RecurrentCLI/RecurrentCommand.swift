@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Recurrent
 import RecurrentServer
 
 /// The `recurrent` command: trains, samples, evaluates and checks character
@@ -15,14 +16,16 @@ struct RecurrentCommand: ParsableCommand {
             Every usage error exits with status 2.
             """,
         version: ServiceVersion.current,
-        // `serve` joins this list when the service lands.
-        subcommands: [TrainCommand.self, SampleCommand.self, EvaluateCommand.self, GradientCheckCommand.self]
+        subcommands: [TrainCommand.self, SampleCommand.self, EvaluateCommand.self, GradientCheckCommand.self,
+                      ServeCommand.self]
     )
 
     /// Replaces ArgumentParser's entry point so that every usage error, its own
     /// or ours, is one `error: ` line on stderr and exit status 2 (it would
     /// print usage text and exit 64).
     static func main() {
+        // Before anything else: may restart the process once with faster BLAS kernels.
+        BLASKernels.selectFastKernels()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -62,8 +62,8 @@ enum RecurrentProcess {
         let id = UUID().uuidString
         let stdoutURL = directory.appendingPathComponent("stdout-\(id).txt")
         let stderrURL = directory.appendingPathComponent("stderr-\(id).txt")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = FileHandle.nullDevice

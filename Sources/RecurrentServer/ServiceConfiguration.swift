@@ -1,0 +1,53 @@
+import Foundation
+
+/// Everything `recurrent serve` can be told: where to listen, where to keep
+/// its data, how many jobs train at once, and the limits that protect it from
+/// requests it cannot honour.
+public struct ServiceConfiguration: Sendable {
+    /// Address to listen on (loopback by default: the service has no authentication).
+    public var host = "127.0.0.1"
+    /// TCP port; 0 picks a free one.
+    public var port = 8080
+    /// The SQLite file; its folder is created when missing.
+    public var databasePath = "./data/recurrent.sqlite"
+    /// Jobs training at once; the others wait `queued`, first in first out.
+    public var maxJobs = ProcessInfo.processInfo.activeProcessorCount
+    /// Seconds between checkpoints of a running job (jobs also checkpoint on
+    /// pause, cancel, completion and shutdown).
+    public var checkpointSeconds = 30.0
+    /// Static files served at `/` (the page), and `openapi.json`.
+    public var publicDirectory = "./public"
+    /// Request limits, documented in the OpenAPI document.
+    public var limits = Limits()
+
+    public init() {}
+
+    /// The limits on what one request may ask for. Each violation is answered
+    /// with a 4xx error naming the limit.
+    public struct Limits: Sendable {
+        /// Largest request body in bytes (16 MiB); past it the answer is 413.
+        public var maxBodyBytes = 16 * 1024 * 1024
+        /// Largest training corpus in bytes of UTF-8 (10 MB); past it 422.
+        public var maxCorpusBytes = 10_000_000
+        /// Most samples one `generate` call may ask for.
+        public var maxGenerateCount = 100
+        /// Longest sample one `generate` call may ask for, in characters.
+        public var maxGenerateLength = 2000
+        /// Allowed size of each hidden layer.
+        public var hiddenSizes = 1...1024
+        /// Most hidden layers.
+        public var maxLayers = 8
+        /// Allowed letter (embedding) size.
+        public var letterSizes = 1...512
+        /// Most memory one model may need while training (2 GiB): parameters
+        /// times 4 bytes times (weights, gradients, solver state, snapshot,
+        /// checkpoint copy) plus the working memory of one tick.
+        public var memoryBudgetBytes = 2 * 1024 * 1024 * 1024
+        /// Largest `top_k` of `predict`.
+        public var maxTopK = 1000
+        /// Largest `limit` of the list endpoints.
+        public var maxPageSize = 1000
+
+        public init() {}
+    }
+}

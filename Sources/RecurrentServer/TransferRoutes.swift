@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import Recurrent
+
+/// Export and import of model files (SPEC section 5), so a model moves between
+/// this service, `recurrent train` and the original library.
+struct TransferRoutes: Sendable {
+    let models: ModelRoutes
+    var store: ModelStore { models.store }
+    var limits: ServiceConfiguration.Limits { models.limits }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/api/models/{id}/export") { _, context in try await export(context) }
+        router.post("/api/models/import") { request, _ in try await importModel(request) }
+    }
+
+    // MARK: Export
+
+    /// The model file with solver state; the service's own fields (`name`,
+    /// `sentences`, `training`) ride along as extra top-level fields, which
+    /// the original library ignores.
+    private func export(_ context: BasicRequestContext) async throws -> Response {
+        let record = try models.record(context)
+        guard let state = try await models.scheduler.trainingState(record.id) else { throw APIError.modelNotFound(String(record.id)) }
+        let sentences = try store.sentences(record.id)
+        var training: [String: Any] = [
+            "learning_rate": record.settings.learningRate, "regc": record.config.regc, "clipval": record.config.clipval,
+            "optimizer": record.config.optimizer.rawValue, "ticks": state.ticks,
+            "sample_temperature": record.settings.sampleTemperature,
+        ]
+        if let words = state.randomState { training["random_state"] = words.map(String.init) }
+        if let maxTicks = record.settings.maxTicks { training["max_ticks"] = maxTicks }
+        if let seed = record.config.seed { training["seed"] = Int64(bitPattern: seed) }
+        var extra: [(String, String)] = [("name", JSON.string(record.name)), ("training", JSON.string(training))]
+        if let sentences { extra.append(("sentences", JSON.string(sentences))) }
+        let fields = extra
+        let text = try await Background.run { () throws -> String in
+            do {
+                return try ModelFile.export(state.model, solver: state.solver, extraFields: fields)
+            } catch {
+                throw APIError(.conflict, code: "not_exportable", "the model cannot be exported: \(error)")
+            }
+        }
+        let filename = record.name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" ? Character($0) : "_" }
+        return Response(status: .ok, headers: [
+            .contentType: "application/json; charset=utf-8",
+            .contentDisposition: "attachment; filename=\"\(String(filename).isEmpty ? "model" : String(filename)).json\"",
+        ], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    // MARK: Import
+
+    private func importModel(_ request: Request) async throws -> Response {
+        let bytes = try await JSONObject.collect(request, limit: limits.maxBodyBytes)
+        let body = try JSONObject(bytes: bytes)
+        let root = body.values
+        let loaded: LoadedModel
+        do {
+            loaded = try ModelFile.load(root)
+        } catch {
+            throw APIError(.unprocessableContent, code: "invalid_model_file", "not a usable model file: \(error.description)",
+                           field: error.field.isEmpty ? nil : error.field)
+        }
+        let network = loaded.model.network
+        guard network.hiddenSizes.count <= limits.maxLayers else {
+            throw APIError.invalid("hidden_sizes", "must list 1 to \(limits.maxLayers) layer sizes (got \(network.hiddenSizes.count))")
+        }
+        for (index, size) in network.hiddenSizes.enumerated() where !limits.hiddenSizes.contains(size) {
+            throw APIError.invalid("hidden_sizes[\(index)]", "must be in \(limits.hiddenSizes.lowerBound)...\(limits.hiddenSizes.upperBound) (got \(size))")
+        }
+        guard limits.letterSizes.contains(network.letterSize) else {
+            throw APIError.invalid("letter_size", "must be in \(limits.letterSizes.lowerBound)...\(limits.letterSizes.upperBound) (got \(network.letterSize))")
+        }
+
+        // Settings: top-level fields first, then the `training` record of an
+        // export (or of `recurrent train`), then the demo defaults.
+        let training = try body.object("training") ?? JSONObject([:])
+        func setting(_ key: String) -> JSONObject { body.has(key) ? body : training }
+        let demo = ModelConfig.demo
+        let config = ModelConfig(
+            generator: network.generator, hiddenSizes: network.hiddenSizes, letterSize: network.letterSize,
+            optimizer: loaded.solver.optimizer,
+            regc: try SettingsValidator.regc(setting("regc"), default: demo.regc),
+            clipval: try SettingsValidator.positive(setting("clipval"), "clipval", default: demo.clipval),
+            seed: try SettingsValidator.seed(setting("seed")))
+        let settings = MutableSettings(
+            learningRate: try SettingsValidator.positive(setting("learning_rate"), "learning_rate", default: 0.01),
+            sampleTemperature: try SettingsValidator.positive(setting("sample_temperature"), "sample_temperature", default: 1),
+            maxTicks: try SettingsValidator.maxTicks(setting("max_ticks"), default: nil))
+        let name = try SettingsValidator.name(body, default: "imported model")
+        let ticks = max(0, try training.int("ticks") ?? 0)
+        var randomState: [UInt64]?
+        if let words = try? training.strings("random_state"), words.count == 4 {
+            let parsed = words.compactMap { UInt64($0) }
+            if parsed.count == 4, RandomSource(state: parsed) != nil { randomState = parsed }
+        }
+
+        let sentences = try SettingsValidator.corpus(body, limits: limits)
+        let vocabulary = loaded.model.vocabulary
+        if let sentences {
+            for sentence in sentences {
+                if case .failure(let unknown) = vocabulary.encode(sentence) {
+                    throw APIError(.unprocessableContent, code: "unknown_character",
+                                   "the corpus has a character the model cannot learn: \(unknown)",
+                                   field: body.has("text") ? "text" : "sentences")
+                }
+            }
+        }
+        let longest = sentences?.map { $0.unicodeScalars.count }.max() ?? 0
+        try SettingsValidator.checkBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: longest, limits: limits)
+
+        let epoch = sentences.map { Double(ticks) / Double($0.count) } ?? 0
+        let checkpoint = CheckpointRow(weights: CheckpointCodec.encode(network: network, solver: loaded.solver),
+                                       randomState: randomState, ticks: ticks, epoch: epoch, firstLoss: nil, time: ModelStore.now)
+        let new = NewModel(name: name, config: config, vocabulary: ModelLoader.letters(vocabulary), sentences: sentences,
+                           parameterCount: network.parameterCount, settings: settings, ticks: ticks, epoch: epoch)
+        let record = try store.insert(new, status: .idle, checkpoint: checkpoint)
+        return JSON.response(ModelView.dictionary(record, live: nil), status: .created,
+                             headers: [.location: "/api/models/\(record.id)"])
+    }
+}
