@@ -33,6 +33,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-seconds"), help: "Seconds between checkpoints of a running job.")
     var checkpointSeconds = 30.0
 
+    @Option(help: "Threads OpenBLAS uses for each large product (default 1: concurrent jobs keep a core each).")
+    var blasThreads = 1
+
     @Option(name: .customLong("public"), help: "Folder of static files served at / (the page and openapi.json).")
     var publicDirectory = "./public"
 
@@ -40,6 +43,7 @@ struct ServeCommand: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         if let maxJobs, maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
         guard checkpointSeconds > 0, checkpointSeconds.isFinite else { throw ValidationError("--checkpoint-seconds must be positive") }
+        guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1") }
     }
 
     func run() throws {
@@ -53,6 +57,7 @@ struct ServeCommand: ParsableCommand {
         if let maxJobs { configuration.maxJobs = maxJobs }
         configuration.checkpointSeconds = checkpointSeconds
         configuration.publicDirectory = publicDirectory
+        configuration.blasThreads = blasThreads
         let failure = Mutex<String?>(nil)
         let done = DispatchSemaphore(value: 0)
         let settings = configuration

@@ -70,7 +70,7 @@ struct ModelRoutes: Sendable {
         let body = try await JSONObject.read(request, limit: limits.maxBodyBytes)
         let demo = ModelConfig.demo
         let name = try SettingsValidator.name(body, default: "")
-        let config = ModelConfig(
+        var config = ModelConfig(
             generator: try SettingsValidator.generator(body, default: demo.generator),
             hiddenSizes: try SettingsValidator.hiddenSizes(body, default: demo.hiddenSizes, limits: limits),
             letterSize: try SettingsValidator.letterSize(body, default: demo.letterSize, limits: limits),
@@ -83,15 +83,20 @@ struct ModelRoutes: Sendable {
             sampleTemperature: try SettingsValidator.positive(body, "sample_temperature", default: 1),
             maxTicks: try SettingsValidator.maxTicks(body, default: nil))
         let start = try body.bool("start") ?? true
-        guard let sentences = try SettingsValidator.corpus(body, limits: limits) else {
+        try SettingsValidator.corpusSettings(body, into: &config, limits: limits)
+        let corpus = config.corpus == .text
+            ? try SettingsValidator.textCorpus(body, config: config, limits: limits)
+            : try SettingsValidator.corpus(body, limits: limits)
+        guard let sentences = corpus else {
             throw APIError(.unprocessableContent, code: "empty_corpus", "give the training text as `text` or `sentences`", field: "text")
         }
         let vocabulary = Vocabulary(sentences: sentences)
-        let longest = sentences.map { $0.unicodeScalars.count }.max() ?? 0
+        let longest = config.corpus == .text ? 0 : sentences.map { $0.unicodeScalars.count }.max() ?? 0
         try SettingsValidator.checkBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: longest, limits: limits)
 
-        let store = self.store
+        let store = self.store, chosen = config
         let record = try await Background.run { () throws -> ModelRecord in
+            let config = chosen
             var random = config.seed.map { RandomSource(seed: $0) } ?? RandomSource()
             let model = CharacterModel(vocabulary: vocabulary, generator: config.generator, hiddenSizes: config.hiddenSizes,
                                        letterSize: config.letterSize, random: &random)
@@ -159,9 +164,9 @@ struct ModelRoutes: Sendable {
         guard format == "json" || format == "csv" else { throw APIError.invalid("format", "must be json or csv") }
         let points = try store.metrics(record.id, afterStep: afterStep, limit: limit)
         if format == "csv" {
-            var csv = "step,median_perplexity,mean_loss,learning_rate,ticks_per_sec,time\n"
+            var csv = "step,median_perplexity,mean_loss,learning_rate,ticks_per_sec,time,validation_loss\n"
             for point in points {
-                csv += "\(point.step),\(point.medianPerplexity),\(point.meanLoss),\(point.learningRate),\(point.ticksPerSecond),\(JSON.time(point.time))\n"
+                csv += "\(point.step),\(point.medianPerplexity),\(point.meanLoss),\(point.learningRate),\(point.ticksPerSecond),\(JSON.time(point.time)),\(point.validationLoss.map { "\($0)" } ?? "")\n"
             }
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: csv)))

@@ -12,11 +12,81 @@ struct ModelConfig: Codable, Sendable, Equatable {
     var clipval: Double
     /// The seed of initialisation and sentence choice, when one was given.
     var seed: UInt64?
+    /// How the corpus is trained: sentences (the demo) or one continuous text.
+    var corpus: CorpusKind = .sentences
+    /// Sequences per tick.
+    var batchSize = 1
+    /// Text corpora: characters per window of backpropagation through time.
+    var sequenceLength = 64
+    /// Text corpora: fraction of the text held out for validation.
+    var validationFraction = 0.05
+    /// Text corpora: ticks between validations.
+    var validationInterval = 200
+    /// Text corpora: learning-rate factor applied after every epoch.
+    var learningRateDecay = 1.0
+    /// Inverted-dropout rate on upper layers' and the decoder's inputs.
+    var dropout = 0.0
 
     enum CodingKeys: String, CodingKey {
-        case generator, optimizer, regc, clipval, seed
+        case generator, optimizer, regc, clipval, seed, corpus, dropout
         case hiddenSizes = "hidden_sizes"
         case letterSize = "letter_size"
+        case batchSize = "batch_size"
+        case sequenceLength = "seq_length"
+        case validationFraction = "val_fraction"
+        case validationInterval = "val_interval"
+        case learningRateDecay = "lr_decay"
+    }
+
+    init(generator: Generator, hiddenSizes: [Int], letterSize: Int, optimizer: Optimizer, regc: Double, clipval: Double,
+         seed: UInt64?, corpus: CorpusKind = .sentences, batchSize: Int = 1, sequenceLength: Int = 64,
+         validationFraction: Double = 0.05, validationInterval: Int = 200, learningRateDecay: Double = 1,
+         dropout: Double = 0) {
+        self.generator = generator
+        self.hiddenSizes = hiddenSizes
+        self.letterSize = letterSize
+        self.optimizer = optimizer
+        self.regc = regc
+        self.clipval = clipval
+        self.seed = seed
+        self.corpus = corpus
+        self.batchSize = batchSize
+        self.sequenceLength = sequenceLength
+        self.validationFraction = validationFraction
+        self.validationInterval = validationInterval
+        self.learningRateDecay = learningRateDecay
+        self.dropout = dropout
+    }
+
+    /// Configurations stored before the corpus fields existed read with their defaults.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        generator = try container.decode(Generator.self, forKey: .generator)
+        hiddenSizes = try container.decode([Int].self, forKey: .hiddenSizes)
+        letterSize = try container.decode(Int.self, forKey: .letterSize)
+        optimizer = try container.decode(Optimizer.self, forKey: .optimizer)
+        regc = try container.decode(Double.self, forKey: .regc)
+        clipval = try container.decode(Double.self, forKey: .clipval)
+        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed)
+        corpus = try container.decodeIfPresent(CorpusKind.self, forKey: .corpus) ?? .sentences
+        batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? 1
+        sequenceLength = try container.decodeIfPresent(Int.self, forKey: .sequenceLength) ?? 64
+        validationFraction = try container.decodeIfPresent(Double.self, forKey: .validationFraction) ?? 0.05
+        validationInterval = try container.decodeIfPresent(Int.self, forKey: .validationInterval) ?? 200
+        learningRateDecay = try container.decodeIfPresent(Double.self, forKey: .learningRateDecay) ?? 1
+        dropout = try container.decodeIfPresent(Double.self, forKey: .dropout) ?? 0
+    }
+
+    /// The engine's settings for a tick at `learningRate`.
+    func trainingSettings(learningRate: Double) -> TrainingSettings {
+        TrainingSettings(learningRate: Float(learningRate), regc: Float(regc), clipval: Float(clipval),
+                         batchSize: batchSize, dropout: Float(dropout))
+    }
+
+    /// The engine's text-corpus options.
+    var textOptions: TextTrainingOptions {
+        TextTrainingOptions(sequenceLength: sequenceLength, validationFraction: validationFraction,
+                            validationInterval: validationInterval, learningRateDecay: Float(learningRateDecay))
     }
 
     /// The SPEC demo defaults (section 4).
@@ -38,10 +108,25 @@ struct ModelConfig: Codable, Sendable, Equatable {
         var result: [String: Any] = [
             "generator": generator.rawValue, "hidden_sizes": hiddenSizes, "letter_size": letterSize,
             "optimizer": optimizer.rawValue, "regc": regc, "clipval": clipval,
+            "corpus": corpus.rawValue, "batch_size": batchSize, "dropout": dropout,
         ]
+        if corpus == .text {
+            result["seq_length"] = sequenceLength
+            result["val_fraction"] = validationFraction
+            result["val_interval"] = validationInterval
+            result["lr_decay"] = learningRateDecay
+        }
         result["seed"] = seed.map { Int64(bitPattern: $0) } ?? NSNull()
         return result
     }
+}
+
+/// How a model's corpus is trained.
+enum CorpusKind: String, Codable, Sendable, CaseIterable {
+    /// One sentence per line, START/END around each (the demo).
+    case sentences
+    /// One continuous text, in parallel streams and windows, with validation (char-rnn).
+    case text
 }
 
 /// The settings that may change while a model trains (PATCH).
@@ -128,6 +213,65 @@ enum SettingsValidator {
         return name
     }
 
+    /// `corpus`, `batch_size`, `seq_length`, `val_fraction`, `val_interval`,
+    /// `lr_decay` and `dropout` into `config`.
+    static func corpusSettings(_ body: JSONObject, into config: inout ModelConfig, limits: Limits) throws(APIError) {
+        if let name = try body.string("corpus") {
+            guard let kind = CorpusKind(rawValue: name) else {
+                throw APIError.invalid("corpus", "must be one of sentences, text (got \(name.debugDescription))")
+            }
+            config.corpus = kind
+        }
+        if config.corpus == .text { config.batchSize = 32 }
+        func integer(_ key: String, _ range: ClosedRange<Int>, _ value: inout Int) throws(APIError) {
+            guard let number = try body.int(key) else { return }
+            guard range.contains(number) else {
+                throw APIError.invalid(key, "must be an integer in \(range.lowerBound)...\(range.upperBound) (got \(number))")
+            }
+            value = number
+        }
+        func fraction(_ key: String, _ value: inout Double, allowZero: Bool) throws(APIError) {
+            guard let number = try body.double(key) else { return }
+            guard number.isFinite, number < 1, allowZero ? number >= 0 : number > 0 else {
+                throw APIError.invalid(key, "must be a number in \(allowZero ? "[0" : "(0"), 1) (got \(number))")
+            }
+            value = number
+        }
+        try integer("batch_size", 1...limits.maxBatchSize, &config.batchSize)
+        try integer("seq_length", 1...limits.maxSequenceLength, &config.sequenceLength)
+        try integer("val_interval", 0...1_000_000, &config.validationInterval)
+        try fraction("val_fraction", &config.validationFraction, allowZero: true)
+        try fraction("dropout", &config.dropout, allowZero: true)
+        if let decay = try body.double("lr_decay") {
+            guard decay.isFinite, decay > 0, decay <= 1 else {
+                throw APIError.invalid("lr_decay", "must be a number in (0, 1] (got \(decay))")
+            }
+            config.learningRateDecay = decay
+        }
+    }
+
+    /// A text corpus: the text as it is (one entry), which must have at least
+    /// two characters to train on after the validation part.
+    static func textCorpus(_ body: JSONObject, config: ModelConfig, limits: Limits) throws(APIError) -> [String]? {
+        let text = try body.string("text")
+        let list = try body.strings("sentences")
+        if text != nil && list != nil {
+            throw APIError.invalid("text", "and sentences cannot both be given")
+        }
+        guard let whole = text ?? list?.joined(separator: "\n") else { return nil }
+        let field = text != nil ? "text" : "sentences"
+        guard whole.utf8.count <= limits.maxCorpusBytes else {
+            throw APIError(.unprocessableContent, code: "corpus_too_large",
+                           "the corpus is \(whole.utf8.count) bytes, more than the limit of \(limits.maxCorpusBytes)", field: field)
+        }
+        let training = whole.unicodeScalars.count - Int(Double(whole.unicodeScalars.count) * config.validationFraction)
+        guard training >= 2, !whole.allSatisfy(\.isWhitespace) else {
+            throw APIError(.unprocessableContent, code: "empty_corpus",
+                           "the text is too short to train on", field: field)
+        }
+        return [whole]
+    }
+
     /// The sentences from `text` (split as for training) or `sentences`
     /// (each trimmed, empty ones dropped); nil when neither is given.
     static func corpus(_ body: JSONObject, limits: Limits) throws(APIError) -> [String]? {
@@ -170,11 +314,17 @@ enum SettingsValidator {
     }
 
     static func checkBudget(config: ModelConfig, symbolCount: Int, longestSentence: Int, limits: Limits) throws(APIError) {
-        let estimate = memoryEstimate(config: config, symbolCount: symbolCount, longestSentence: longestSentence)
+        let steps = config.corpus == .text ? config.sequenceLength : longestSentence + 1
+        let engine = MemoryEstimate(generator: config.generator, symbolCount: symbolCount, letterSize: config.letterSize,
+                                    hiddenSizes: config.hiddenSizes, batchSize: config.batchSize, steps: steps,
+                                    optimizer: config.optimizer)
+        // The larger of the two: the service's own count adds a checkpoint copy.
+        let estimate = max(engine.totalBytes, memoryEstimate(config: config, symbolCount: symbolCount,
+                                                             longestSentence: longestSentence))
         guard estimate <= limits.memoryBudgetBytes else {
             throw APIError(.unprocessableContent, code: "memory_budget",
-                           "this model would need about \(estimate / 1_048_576) MiB (\(estimate) bytes) to train, more than the budget of \(limits.memoryBudgetBytes / 1_048_576) MiB; use smaller hidden sizes or fewer layers",
-                           field: "hidden_sizes")
+                           "this model would need about \(estimate / 1_048_576) MiB (\(estimate) bytes) to train, more than the budget of \(limits.memoryBudgetBytes / 1_048_576) MiB (\(engine)); use smaller hidden sizes, fewer layers, a smaller batch or shorter windows",
+                           field: config.batchSize > 1 ? "batch_size" : "hidden_sizes")
         }
     }
 }

@@ -90,7 +90,39 @@ final class ModelStore: Sendable {
                 CREATE INDEX samples_model_id ON samples(model_id, id);
                 """)
         }
+        migrator.registerMigration("v2: validation of text corpora, best weights") { db in
+            try db.execute(sql: """
+                ALTER TABLE models ADD COLUMN validation_loss REAL;
+                ALTER TABLE models ADD COLUMN best_validation_loss REAL;
+                ALTER TABLE models ADD COLUMN best_step INTEGER;
+                ALTER TABLE metrics ADD COLUMN validation_loss REAL;
+                CREATE TABLE best_weights (
+                    model_id INTEGER PRIMARY KEY REFERENCES models(id) ON DELETE CASCADE,
+                    weights BLOB NOT NULL,
+                    step INTEGER NOT NULL,
+                    validation_loss REAL NOT NULL
+                );
+                """)
+        }
         return migrator
+    }
+
+    /// Keeps the weights with the best validation loss so far (text corpora).
+    func saveBest(_ id: Int64, weights: Data, step: Int, validationLoss: Double) throws {
+        try pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM models WHERE id = ?", arguments: [id]) != nil else { return }
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO best_weights (model_id, weights, step, validation_loss) VALUES (?, ?, ?, ?)
+                """, arguments: [id, weights, step, validationLoss])
+        }
+    }
+
+    /// The best weights by validation loss, with their tick, if any were kept.
+    func bestWeights(_ id: Int64) throws -> (weights: Data, step: Int)? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT weights, step FROM best_weights WHERE model_id = ?", arguments: [id])
+                .map { ($0["weights"], $0["step"]) }
+        }
     }
 
     /// Model rows with the tick and time of their checkpoint.
@@ -231,16 +263,19 @@ final class ModelStore: Sendable {
             try db.execute(sql: """
                 UPDATE models SET ticks = ?, epoch = ?, latest_perplexity = ?, median_perplexity = ?, ticks_per_sec = ?,
                     chars_per_sec = ?, last_tick_at = ?, clipped_ratio = ?, greedy_text = COALESCE(?, greedy_text),
-                    updated_at = ? WHERE id = ?
+                    validation_loss = ?, best_validation_loss = ?, best_step = ?, updated_at = ? WHERE id = ?
                 """, arguments: [figures.ticks, figures.epoch, figures.latestPerplexity.finiteOrNil,
                                  figures.medianPerplexity.finiteOrNil, figures.ticksPerSecond, figures.charactersPerSecond,
-                                 figures.lastTickAt, figures.clippedRatio, figures.greedyText, Self.now, id])
+                                 figures.lastTickAt, figures.clippedRatio, figures.greedyText,
+                                 figures.validationLoss.finiteOrNil, figures.bestValidationLoss.finiteOrNil,
+                                 figures.bestStep, Self.now, id])
             for point in metrics {
                 try db.execute(sql: """
-                    INSERT INTO metrics (model_id, step, median_perplexity, mean_loss, learning_rate, ticks_per_sec, time)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO metrics (model_id, step, median_perplexity, mean_loss, learning_rate, ticks_per_sec, time,
+                        validation_loss)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [id, point.step, point.medianPerplexity, point.meanLoss, point.learningRate,
-                                     point.ticksPerSecond, point.time])
+                                     point.ticksPerSecond, point.time, point.validationLoss.finiteOrNil])
             }
             for sample in samples {
                 try db.execute(sql: """
@@ -259,7 +294,8 @@ final class ModelStore: Sendable {
                 SELECT * FROM metrics WHERE model_id = ? AND step > ? ORDER BY step, id LIMIT ?
                 """, arguments: [id, afterStep, limit]).map { row in
                 MetricPoint(step: row["step"], medianPerplexity: row["median_perplexity"], meanLoss: row["mean_loss"],
-                            learningRate: row["learning_rate"], ticksPerSecond: row["ticks_per_sec"], time: row["time"])
+                            learningRate: row["learning_rate"], ticksPerSecond: row["ticks_per_sec"], time: row["time"],
+                            validationLoss: row["validation_loss"])
             }
         }
     }

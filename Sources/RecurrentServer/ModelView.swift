@@ -8,7 +8,8 @@ enum ModelView {
                                       medianPerplexity: record.medianPerplexity, ticksPerSecond: record.ticksPerSecond,
                                       charactersPerSecond: record.charactersPerSecond, lastTickAt: record.lastTickAt,
                                       clippedRatio: record.clippedRatio, greedyText: record.greedyText,
-                                      learningRate: record.settings.learningRate)
+                                      learningRate: record.settings.learningRate, validationLoss: record.validationLoss,
+                                      bestValidationLoss: record.bestValidationLoss, bestStep: record.bestStep)
         if let live, record.status == .running {
             figures = live
             figures.greedyText = live.greedyText ?? record.greedyText
@@ -37,6 +38,9 @@ enum ModelView {
             "last_tick_at": JSON.time(figures.lastTickAt),
             "clipped_ratio": JSON.number(figures.clippedRatio),
             "greedy": figures.greedyText.map { $0 as Any } ?? NSNull(),
+            "validation_loss": JSON.number(figures.validationLoss),
+            "best_validation_loss": JSON.number(figures.bestValidationLoss),
+            "best_step": figures.bestStep.map { $0 as Any } ?? NSNull(),
             "checkpoint_ticks": record.checkpointTicks.map { $0 as Any } ?? NSNull(),
             "checkpoint_at": JSON.time(record.checkpointAt),
             "error": record.error.map { $0 as Any } ?? NSNull(),

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Recurrent
 import Hummingbird
 import Logging
 
@@ -63,6 +64,9 @@ public final class RecurrentService: Sendable {
         var configured = Logger(label: "recurrent.serve")
         configured.logLevel = .info
         let logger = configured
+        // Process-wide; set before any job starts so OpenBLAS's worker threads
+        // inherit the training threads' floating-point mode.
+        BLASThreads.set(configuration.blasThreads)
         let service = try RecurrentService(configuration: configuration, logger: logger)
         let signals = ShutdownSignals { [service] in
             service.logger.info("stopping: checkpointing every job")

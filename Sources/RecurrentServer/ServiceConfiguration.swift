@@ -15,6 +15,10 @@ public struct ServiceConfiguration: Sendable {
     /// Seconds between checkpoints of a running job (jobs also checkpoint on
     /// pause, cancel, completion and shutdown).
     public var checkpointSeconds = 30.0
+    /// Threads OpenBLAS uses for each large product. One (the default) lets
+    /// concurrent jobs each keep a core; more helps a single job with large
+    /// batches when it has the machine to itself.
+    public var blasThreads = 1
     /// Static files served at `/` (the page), and `openapi.json`.
     public var publicDirectory = "./public"
     /// Request limits, documented in the OpenAPI document.
@@ -43,6 +47,10 @@ public struct ServiceConfiguration: Sendable {
         /// times 4 bytes times (weights, gradients, solver state, snapshot,
         /// checkpoint copy) plus the working memory of one tick.
         public var memoryBudgetBytes = 2 * 1024 * 1024 * 1024
+        /// Largest `batch_size` of a model.
+        public var maxBatchSize = 1024
+        /// Largest `seq_length` of a text-corpus model.
+        public var maxSequenceLength = 4096
         /// Largest `top_k` of `predict`.
         public var maxTopK = 1000
         /// Largest `limit` of the list endpoints.

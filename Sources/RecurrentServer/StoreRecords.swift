@@ -28,6 +28,10 @@ struct ModelRecord: FetchableRecord, Sendable {
     /// Tick and time of the latest checkpoint.
     var checkpointTicks: Int?
     var checkpointAt: Double?
+    /// Text corpora: the latest validation loss, the best one and its tick.
+    var validationLoss: Double?
+    var bestValidationLoss: Double?
+    var bestStep: Int?
 
     init(row: Row) throws {
         id = row["id"]
@@ -53,6 +57,9 @@ struct ModelRecord: FetchableRecord, Sendable {
         greedyText = row["greedy_text"]
         checkpointTicks = row["checkpoint_ticks"]
         checkpointAt = row["checkpoint_at"]
+        validationLoss = row["validation_loss"]
+        bestValidationLoss = row["best_validation_loss"]
+        bestStep = row["best_step"]
     }
 }
 
@@ -112,10 +119,13 @@ struct MetricPoint: Sendable {
     var learningRate: Double
     var ticksPerSecond: Double
     var time: Double
+    /// Text corpora: the latest validation loss at this step, if any yet.
+    var validationLoss: Double? = nil
 
     var dictionary: [String: Any] {
         ["step": step, "median_perplexity": medianPerplexity, "mean_loss": meanLoss,
-         "learning_rate": learningRate, "ticks_per_sec": ticksPerSecond, "time": JSON.time(time)]
+         "learning_rate": learningRate, "ticks_per_sec": ticksPerSecond, "time": JSON.time(time),
+         "validation_loss": JSON.number(validationLoss)]
     }
 }
 
@@ -145,6 +155,10 @@ struct ProgressFigures: Sendable {
     var clippedRatio: Double?
     var greedyText: String?
     var learningRate = 0.01
+    /// Text corpora: the latest validation loss, the best one and its tick.
+    var validationLoss: Double?
+    var bestValidationLoss: Double?
+    var bestStep: Int?
 }
 
 /// Decoded `config` and `vocabulary` columns by their text: they never change

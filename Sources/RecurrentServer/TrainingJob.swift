@@ -227,16 +227,30 @@ final class TrainingJob: Sendable {
         var settings = control.withLock { $0.settings }
         let random = checkpoint.randomState.flatMap(RandomSource.init(state:))
             ?? config.seed.map { RandomSource(seed: $0) } ?? RandomSource()
-        let trainer = try CharacterTrainer(
-            model: model, sentences: sentences, solver: solver,
-            settings: TrainingSettings(learningRate: Float(settings.learningRate), regc: Float(config.regc),
-                                       clipval: Float(config.clipval)),
-            random: random)
+        let trainingSettings = config.trainingSettings(learningRate: settings.learningRate)
+        let trainer: any ModelTrainer
+        switch config.corpus {
+        case .sentences:
+            trainer = try CharacterTrainer(model: model, sentences: sentences, solver: solver,
+                                           settings: trainingSettings, random: random)
+        case .text:
+            let text = try TextCorpus(text: sentences.joined(separator: "\n"), vocabulary: model.vocabulary,
+                                      validationFraction: config.validationFraction)
+            trainer = TextTrainer(model: model, corpus: text, solver: solver, settings: trainingSettings,
+                                  options: config.textOptions, random: random)
+        }
         trainer.ticks = checkpoint.ticks
+        var learningRateSeen = settings.learningRate
+        /// The rate in force: as set, unless a text corpus's decay has lowered it since.
+        func currentLearningRate() -> Double {
+            config.learningRateDecay == 1 ? settings.learningRate : Double(trainer.settings.learningRate)
+        }
 
         var firstLoss = checkpoint.firstLoss
         var figures = ProgressFigures(ticks: trainer.ticks, epoch: trainer.epoch, latestPerplexity: record.latestPerplexity,
-                                      medianPerplexity: record.medianPerplexity, learningRate: settings.learningRate)
+                                      medianPerplexity: record.medianPerplexity, learningRate: settings.learningRate,
+                                      validationLoss: record.validationLoss, bestValidationLoss: record.bestValidationLoss,
+                                      bestStep: record.bestStep)
         var recent: [Double] = []  // perplexities of the last 100 ticks, a ring
         var recentNext = 0
         var windowPerplexities: [Double] = []
@@ -318,8 +332,28 @@ final class TrainingJob: Sendable {
                 break
             }
 
-            trainer.settings.learningRate = Float(settings.learningRate)
+            // A PATCH sets the rate; between PATCHes the trainer's own decay
+            // (text corpora, per epoch) carries it.
+            if settings.learningRate != learningRateSeen {
+                trainer.settings.learningRate = Float(settings.learningRate)
+                learningRateSeen = settings.learningRate
+            }
             let result = trainer.tick()
+            if let validation = trainer.latestValidation, validation.step == trainer.ticks {
+                figures.validationLoss = validation.loss
+                if let best = trainer.bestValidation, best.step == validation.step {
+                    figures.bestValidationLoss = best.loss
+                    figures.bestStep = best.step
+                    if let bestModel = trainer.bestModel {
+                        let weights = CheckpointCodec.encode(network: bestModel.network, solver: Solver(optimizer: config.optimizer))
+                        let id = modelID, step = best.step, loss = best.loss
+                        writer.async { [store] in try? store.saveBest(id, weights: weights, step: step, validationLoss: loss) }
+                    }
+                }
+                hub.publish("validation", ["id": modelID, "step": validation.step, "validation_loss": validation.loss,
+                                           "best_validation_loss": JSON.number(figures.bestValidationLoss),
+                                           "best_step": figures.bestStep.map { $0 as Any } ?? NSNull()])
+            }
             let loss = result.loss
             if !loss.isFinite || (firstLoss.map { loss > 3 * $0 } ?? false) {
                 let saved = (try? store.checkpoint(modelID))?.ticks ?? 0
@@ -346,7 +380,7 @@ final class TrainingJob: Sendable {
             figures.epoch = trainer.epoch
             figures.latestPerplexity = perplexity
             figures.clippedRatio = Double(result.clippedFraction)
-            figures.learningRate = settings.learningRate
+            figures.learningRate = currentLearningRate()
 
             let ticks = trainer.ticks
             if ticks % Self.sampleInterval == 0 {
@@ -361,9 +395,9 @@ final class TrainingJob: Sendable {
                 let elapsed = now - lastMetric.time
                 let point = MetricPoint(step: ticks, medianPerplexity: middle,
                                         meanLoss: windowLoss / Double(windowPerplexities.count),
-                                        learningRate: settings.learningRate,
+                                        learningRate: currentLearningRate(),
                                         ticksPerSecond: elapsed > 0 ? Double(ticks - lastMetric.ticks) / elapsed : 0,
-                                        time: ModelStore.now)
+                                        time: ModelStore.now, validationLoss: figures.validationLoss)
                 pendingMetrics.append(point)
                 hub.publish("metric", point.dictionary)
                 windowPerplexities.removeAll(keepingCapacity: true)

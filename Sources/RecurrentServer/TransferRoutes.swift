@@ -10,7 +10,7 @@ struct TransferRoutes: Sendable {
     var limits: ServiceConfiguration.Limits { models.limits }
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/api/models/{id}/export") { _, context in try await export(context) }
+        router.get("/api/models/{id}/export") { request, context in try await export(request, context) }
         router.post("/api/models/import") { request, _ in try await importModel(request) }
     }
 
@@ -19,9 +19,23 @@ struct TransferRoutes: Sendable {
     /// The model file with solver state; the service's own fields (`name`,
     /// `sentences`, `training`) ride along as extra top-level fields, which
     /// the original library ignores.
-    private func export(_ context: BasicRequestContext) async throws -> Response {
+    private func export(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let record = try models.record(context)
-        guard let state = try await models.scheduler.trainingState(record.id) else { throw APIError.modelNotFound(String(record.id)) }
+        let which = request.uri.queryParameters.get("weights") ?? "current"
+        guard which == "current" || which == "best" else { throw APIError.invalid("weights", "must be current or best") }
+        guard var state = try await models.scheduler.trainingState(record.id) else { throw APIError.modelNotFound(String(record.id)) }
+        if which == "best" {
+            // The weights with the best validation loss (text corpora), without solver state.
+            guard let best = try store.bestWeights(record.id) else {
+                throw APIError(.notFound, code: "no_best_weights",
+                               "this model has no best weights yet: they are kept for text corpora once validation has run",
+                               field: "weights")
+            }
+            let model = state.model.copy()
+            _ = try CheckpointCodec.decode(best.weights, into: model.network, optimizer: record.config.optimizer)
+            state = TrainingState(model: model, solver: Solver(optimizer: record.config.optimizer), ticks: best.step,
+                                  epoch: state.epoch, randomState: nil)
+        }
         let sentences = try store.sentences(record.id)
         var training: [String: Any] = [
             "learning_rate": record.settings.learningRate, "regc": record.config.regc, "clipval": record.config.clipval,
@@ -31,12 +45,23 @@ struct TransferRoutes: Sendable {
         if let words = state.randomState { training["random_state"] = words.map(String.init) }
         if let maxTicks = record.settings.maxTicks { training["max_ticks"] = maxTicks }
         if let seed = record.config.seed { training["seed"] = Int64(bitPattern: seed) }
+        for (key, value) in record.config.dictionary
+        where ["corpus", "batch_size", "dropout", "seq_length", "val_fraction", "val_interval", "lr_decay"].contains(key) {
+            training[key] = value
+        }
         var extra: [(String, String)] = [("name", JSON.string(record.name)), ("training", JSON.string(training))]
-        if let sentences { extra.append(("sentences", JSON.string(sentences))) }
-        let fields = extra
+        if let sentences {
+            // A text corpus is one entry: the text as it is.
+            if record.config.corpus == .text, let text = sentences.first {
+                extra.append(("text", JSON.string(text)))
+            } else {
+                extra.append(("sentences", JSON.string(sentences)))
+            }
+        }
+        let fields = extra, exported = state
         let text = try await Background.run { () throws -> String in
             do {
-                return try ModelFile.export(state.model, solver: state.solver, extraFields: fields)
+                return try ModelFile.export(exported.model, solver: exported.solver, extraFields: fields)
             } catch {
                 throw APIError(.conflict, code: "not_exportable", "the model cannot be exported: \(error)")
             }
@@ -77,7 +102,7 @@ struct TransferRoutes: Sendable {
         let training = try body.object("training") ?? JSONObject([:])
         func setting(_ key: String) -> JSONObject { body.has(key) ? body : training }
         let demo = ModelConfig.demo
-        let config = ModelConfig(
+        var config = ModelConfig(
             generator: network.generator, hiddenSizes: network.hiddenSizes, letterSize: network.letterSize,
             optimizer: loaded.solver.optimizer,
             regc: try SettingsValidator.regc(setting("regc"), default: demo.regc),
@@ -95,7 +120,11 @@ struct TransferRoutes: Sendable {
             if parsed.count == 4, RandomSource(state: parsed) != nil { randomState = parsed }
         }
 
-        let sentences = try SettingsValidator.corpus(body, limits: limits)
+        let corpusKeys = ["corpus", "batch_size", "seq_length", "val_fraction", "val_interval", "lr_decay", "dropout"]
+        try SettingsValidator.corpusSettings(corpusKeys.contains(where: body.has) ? body : training, into: &config, limits: limits)
+        let sentences = config.corpus == .text
+            ? try SettingsValidator.textCorpus(body, config: config, limits: limits)
+            : try SettingsValidator.corpus(body, limits: limits)
         let vocabulary = loaded.model.vocabulary
         if let sentences {
             for sentence in sentences {

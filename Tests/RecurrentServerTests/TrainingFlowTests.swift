@@ -29,7 +29,7 @@ struct TrainingFlowTests {
             #expect(point["step"] as? Int == 100)
             #expect((point["median_perplexity"] as? Double ?? 0) > 1)
             let csv = try await client.get("/api/models/\(id)/metrics?format=csv")
-            #expect(csv.text.hasPrefix("step,median_perplexity,mean_loss,learning_rate,ticks_per_sec,time\n100,"))
+            #expect(csv.text.hasPrefix("step,median_perplexity,mean_loss,learning_rate,ticks_per_sec,time,validation_loss\n100,"))
 
             // A learning-rate change shows up in the status and the next metric points.
             let patched = try await client.request(.patch, "/api/models/\(id)", body: ["learning_rate": 0.002, "name": "renamed"])

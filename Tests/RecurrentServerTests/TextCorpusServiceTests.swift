@@ -1,0 +1,98 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Recurrent
+import Testing
+@testable import RecurrentServer
+
+/// Text corpora through the API: streams, batches, validation, best weights.
+@Suite(.serialized)
+struct TextCorpusServiceTests {
+    static var book: String { String(repeating: TestServer.corpus + "\n", count: 12) }
+
+    static func textModel(_ extra: [String: Any] = [:]) -> [String: Any] {
+        var body: [String: Any] = ["name": "book", "text": book, "corpus": "text", "generator": "gru", "hidden_sizes": [16],
+                                   "letter_size": 4, "batch_size": 4, "seq_length": 16, "val_fraction": 0.1,
+                                   "val_interval": 20, "dropout": 0.1, "max_ticks": 120, "seed": 3]
+        for (key, value) in extra { body[key] = value }
+        return body
+    }
+
+    @Test func textModelTrainsValidatesAndKeepsItsBestWeights() async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            let created = try await client.post("/api/models", Self.textModel())
+            try #require(created.status == .created, "\(created.text)")
+            let config = try #require(created.json["config"] as? [String: Any])
+            #expect(config["corpus"] as? String == "text")
+            #expect(config["batch_size"] as? Int == 4)
+            #expect(config["seq_length"] as? Int == 16)
+            #expect(created.json["vocabulary"].flatMap { $0 as? [String] }?.contains("\n") == true)
+            let id = try #require(created.json["id"] as? Int)
+
+            let done = try await client.waitForModel(id, timeout: 60) { status($0) == "succeeded" }
+            #expect(ticks(done) == 120)
+            let validation = try #require(done["validation_loss"] as? Double)
+            let best = try #require(done["best_validation_loss"] as? Double)
+            #expect(best <= validation)
+            #expect((done["best_step"] as? Int).map { $0 > 0 && $0 % 20 == 0 } == true)
+
+            let metrics = try await client.get("/api/models/\(id)/metrics").json["metrics"] as? [[String: Any]] ?? []
+            #expect(metrics.contains { $0["validation_loss"] is Double }, "validation loss in the loss history")
+
+            // The best weights export, and score the recorded best loss on the held-out text.
+            let exported = try await client.get("/api/models/\(id)/export?weights=best")
+            try #require(exported.status == .ok, "\(exported.text)")
+            let loaded = try ModelFile.load(Data(exported.text.utf8))
+            let corpus = try TextCorpus(text: Self.book, vocabulary: loaded.model.vocabulary, validationFraction: 0.1)
+            let probe = TextTrainer(model: loaded.model, corpus: corpus, settings: TrainingSettings(batchSize: 4),
+                                    options: TextTrainingOptions(sequenceLength: 16), random: RandomSource(seed: 1))
+            let rescored = try #require(probe.validate())
+            #expect(abs(rescored.loss - best) < 1e-4, "\(rescored.loss) vs \(best)")
+
+            // The regular export carries the corpus settings and the text, and imports back as a text model.
+            let full = try await client.get("/api/models/\(id)/export")
+            let root = try #require(try JSONSerialization.jsonObject(with: Data(full.text.utf8)) as? [String: Any])
+            #expect(root["text"] as? String == Self.book)
+            #expect((root["training"] as? [String: Any])?["corpus"] as? String == "text")
+            let imported = try await client.request(.post, "/api/models/import", raw: full.text)
+            try #require(imported.status == .created, "\(imported.text)")
+            #expect((imported.json["config"] as? [String: Any])?["corpus"] as? String == "text")
+        }
+    }
+
+    @Test(arguments: [
+        ("corpus", #"{"corpus": "book"}"#),
+        ("batch_size", #"{"batch_size": 0}"#),
+        ("batch_size", #"{"batch_size": 100000}"#),
+        ("seq_length", #"{"seq_length": 0}"#),
+        ("val_fraction", #"{"val_fraction": 1.0}"#),
+        ("dropout", #"{"dropout": 1.0}"#),
+        ("lr_decay", #"{"lr_decay": 0}"#),
+        ("val_interval", #"{"val_interval": -1}"#),
+    ])
+    func badCorpusSettingsAreRefusedAndNothingIsStored(field: String, changeJSON: String) async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            let change = try #require(try JSONSerialization.jsonObject(with: Data(changeJSON.utf8)) as? [String: Any])
+            let reply = try await client.post("/api/models", Self.textModel(change))
+            #expect(reply.status == .badRequest || reply.status == .unprocessableContent, "\(reply.text)")
+            #expect(reply.errorField == field, "\(reply.text)")
+            #expect(try server.store.models(limit: 10, before: nil, status: nil).isEmpty)
+        }
+    }
+
+    @Test func aBatchPastTheMemoryBudgetIsRefusedWithTheEstimate() async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            let reply = try await client.post("/api/models", Self.textModel([
+                "generator": "lstm", "hidden_sizes": [1024, 1024], "batch_size": 1024, "seq_length": 4096,
+            ]))
+            #expect(reply.status == .unprocessableContent)
+            #expect(reply.errorCode == "memory_budget")
+            #expect(reply.errorField == "batch_size")
+            #expect((reply.error["message"] as? String)?.contains("MB") == true, "\(reply.text)")
+            #expect(try server.store.models(limit: 10, before: nil, status: nil).isEmpty)
+        }
+    }
+}
