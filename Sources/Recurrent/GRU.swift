@@ -62,8 +62,13 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         // Through the candidate's product with r⊙h'.
         let candidateWeights = blocks.recurrentWeights.values + 2 * size * size
         let candidateWeightGradients = blocks.recurrentWeights.gradients + 2 * size * size
-        outerProducts.append(target: candidateWeightGradients, rows: size, columns: size,
-                             left: d + 2 * area, right: resetHidden.values, batch: batch)
+        if batch == 1 {
+            outerProducts.append(target: candidateWeightGradients, rows: size, columns: size,
+                                 left: d + 2 * area, right: resetHidden.values)
+        } else {
+            MatrixProduct.accumulateTimesTransposed(d + 2 * area, resetHidden.values, into: candidateWeightGradients,
+                                                    m: size, n: batch, k: size)
+        }
         let dResetHidden = resetHiddenGradients.values
         dResetHidden.update(repeating: 0, count: area)
         MatrixProduct.accumulateTransposedTimes(candidateWeights, d + 2 * area, into: dResetHidden, m: size, k: size, n: batch)

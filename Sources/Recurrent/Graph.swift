@@ -295,8 +295,12 @@ enum Operation {
                 for feature in 0..<width { target[feature] += out.gradients[feature * batch + column] }
             }
         case let .mul(a, b, out):
-            outerProducts.append(target: a.gradients, rows: a.rows, columns: a.columns, left: out.gradients,
-                                 right: b.values, batch: b.columns)
+            if b.columns == 1 {
+                outerProducts.append(target: a.gradients, rows: a.rows, columns: a.columns, left: out.gradients, right: b.values)
+            } else {
+                MatrixProduct.accumulateTimesTransposed(out.gradients, b.values, into: a.gradients,
+                                                        m: a.rows, n: b.columns, k: a.columns)
+            }
             MatrixProduct.accumulateTransposedTimes(a.values, out.gradients, into: b.gradients,
                                                     m: a.rows, k: a.columns, n: b.columns)
         case let .add(a, b, out):
@@ -328,8 +332,13 @@ enum Operation {
             for index in 0..<out.count { a.gradients[index] += g[index] }
             Activation.accumulateRowSums(g, into: bias.gradients, rows: out.rows, columns: out.columns)
         case let .affine(weights, input, bias, out):
-            outerProducts.append(target: weights.gradients, rows: weights.rows, columns: weights.columns,
-                                 left: out.gradients, right: input.values, batch: input.columns)
+            if input.columns == 1 {
+                outerProducts.append(target: weights.gradients, rows: weights.rows, columns: weights.columns,
+                                     left: out.gradients, right: input.values)
+            } else {
+                MatrixProduct.accumulateTimesTransposed(out.gradients, input.values, into: weights.gradients,
+                                                        m: weights.rows, n: input.columns, k: weights.columns)
+            }
             MatrixProduct.accumulateTransposedTimes(weights.values, out.gradients, into: input.gradients,
                                                     m: weights.rows, k: weights.columns, n: input.columns)
             Activation.accumulateRowSums(out.gradients, into: bias.gradients, rows: out.rows, columns: out.columns)

@@ -91,10 +91,17 @@ struct GateBlocks {
     func accumulateGradients(_ gradients: Matrix, input: Matrix, hidden: Matrix, recurrentRows: Int,
                              outerProducts: OuterProductQueue) {
         let batch = input.columns
-        outerProducts.append(target: inputWeights.gradients, rows: inputWeights.rows, columns: inputWeights.columns,
-                             left: gradients.values, right: input.values, batch: batch)
-        outerProducts.append(target: recurrentWeights.gradients, rows: recurrentRows, columns: recurrentWeights.columns,
-                             left: gradients.values, right: hidden.values, batch: batch)
+        if batch == 1 {
+            outerProducts.append(target: inputWeights.gradients, rows: inputWeights.rows, columns: inputWeights.columns,
+                                 left: gradients.values, right: input.values)
+            outerProducts.append(target: recurrentWeights.gradients, rows: recurrentRows, columns: recurrentWeights.columns,
+                                 left: gradients.values, right: hidden.values)
+        } else {
+            MatrixProduct.accumulateTimesTransposed(gradients.values, input.values, into: inputWeights.gradients,
+                                                    m: inputWeights.rows, n: batch, k: inputWeights.columns)
+            MatrixProduct.accumulateTimesTransposed(gradients.values, hidden.values, into: recurrentWeights.gradients,
+                                                    m: recurrentRows, n: batch, k: recurrentWeights.columns)
+        }
         MatrixProduct.accumulateTransposedTimes(inputWeights.values, gradients.values, into: input.gradients,
                                                 m: inputWeights.rows, k: inputWeights.columns, n: batch)
         MatrixProduct.accumulateTransposedTimes(recurrentWeights.values, gradients.values, into: hidden.gradients,
