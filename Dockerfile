@@ -12,7 +12,7 @@ RUN scripts/build-release /staging
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-0 libopenblas0-pthread curl ca-certificates \
+ && apt-get install -y --no-install-recommends libsqlite3-0 libopenblas0-pthread libstdc++6 curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /data --no-create-home recurrent \
  && mkdir -p /data && chown recurrent:recurrent /data
