@@ -295,32 +295,17 @@ enum SettingsValidator {
         return sentences
     }
 
-    /// Bytes a model needs while it trains: its parameters (4 bytes each)
-    /// held as weights, gradients, solver state, the sampling snapshot and a
-    /// checkpoint copy, plus one tick's activations for the longest sentence.
-    static func memoryEstimate(config: ModelConfig, symbolCount: Int, longestSentence: Int) -> Int {
-        let parameters = RecurrentNetwork.parameterCount(generator: config.generator, symbolCount: symbolCount,
-                                                         letterSize: config.letterSize, hiddenSizes: config.hiddenSizes)
-        let stateCopies = config.optimizer == .adam ? 2 : 1
-        let persistent = parameters * 4 * (1 + 1 + stateCopies + 1 + (1 + stateCopies))
-        let perUnit = switch config.generator {
-        case .lstm: 12
-        case .gru: 10
-        case .rnn: 3
-        }
-        let perStep = config.hiddenSizes.reduce(0) { $0 + $1 * perUnit } + symbolCount * 3 + config.letterSize
-        let working = (longestSentence + 1) * perStep * 4 * 2
-        return persistent + working
-    }
-
     static func checkBudget(config: ModelConfig, symbolCount: Int, longestSentence: Int, limits: Limits) throws(APIError) {
         let steps = config.corpus == .text ? config.sequenceLength : longestSentence + 1
         let engine = MemoryEstimate(generator: config.generator, symbolCount: symbolCount, letterSize: config.letterSize,
                                     hiddenSizes: config.hiddenSizes, batchSize: config.batchSize, steps: steps,
                                     optimizer: config.optimizer)
-        // The larger of the two: the service's own count adds a checkpoint copy.
-        let estimate = max(engine.totalBytes, memoryEstimate(config: config, symbolCount: symbolCount,
-                                                             longestSentence: longestSentence))
+        // The engine's count, plus the encoded checkpoint the job keeps while writing it:
+        // weights and solver state once more.
+        let parameters = RecurrentNetwork.parameterCount(generator: config.generator, symbolCount: symbolCount,
+                                                         letterSize: config.letterSize, hiddenSizes: config.hiddenSizes)
+        let checkpoint = parameters * MemoryLayout<Float>.size * (config.optimizer == .adam ? 3 : 2)
+        let estimate = engine.totalBytes + checkpoint
         guard estimate <= limits.memoryBudgetBytes else {
             throw APIError(.unprocessableContent, code: "memory_budget",
                            "this model would need about \(estimate / 1_048_576) MiB (\(estimate) bytes) to train, more than the budget of \(limits.memoryBudgetBytes / 1_048_576) MiB (\(engine)); use smaller hidden sizes, fewer layers, a smaller batch or shorter windows",

@@ -45,7 +45,8 @@ public struct ServiceConfiguration: Sendable {
         public var letterSizes = 1...512
         /// Most memory one model may need while training (2 GiB): parameters
         /// times 4 bytes times (weights, gradients, solver state, snapshot,
-        /// checkpoint copy) plus the working memory of one tick.
+        /// best weights, checkpoint copy) plus the working memory of one tick
+        /// (`MemoryEstimate` in the engine).
         public var memoryBudgetBytes = 2 * 1024 * 1024 * 1024
         /// Largest `batch_size` of a model.
         public var maxBatchSize = 1024
