@@ -58,6 +58,22 @@ public final class Solver: @unchecked Sendable {
         self.adamSteps = adamSteps
     }
 
+    /// An independent copy of the solver and its state (for exporting a
+    /// consistent snapshot while training goes on).
+    public func copy() -> Solver {
+        func duplicate(_ table: [String: Matrix]) -> [String: Matrix] {
+            table.mapValues { matrix in
+                let twin = Matrix(rows: matrix.rows, columns: matrix.columns)
+                twin.copyValues(from: matrix)
+                return twin
+            }
+        }
+        let twin = Solver(optimizer: optimizer)
+        twin.restore(stepCache: duplicate(stepCache), firstMoments: duplicate(firstMoments),
+                     secondMoments: duplicate(secondMoments), adamSteps: adamSteps)
+        return twin
+    }
+
     private func state(_ table: inout [String: Matrix], for parameter: NamedParameter) -> Matrix {
         if let existing = table[parameter.name], existing.count == parameter.matrix.count { return existing }
         let fresh = Matrix(rows: parameter.matrix.rows, columns: parameter.matrix.columns)

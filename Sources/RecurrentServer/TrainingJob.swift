@@ -265,11 +265,8 @@ final class TrainingJob: Sendable {
         publish(snapshot: model.copy(), figures: figures)
 
         func state() -> TrainingState {
-            let copy = model.copy()
-            let solverCopy = (try? CheckpointCodec.decode(CheckpointCodec.encode(network: model.network, solver: trainer.solver),
-                                                          into: copy.network, optimizer: config.optimizer)) ?? Solver(optimizer: config.optimizer)
-            return TrainingState(model: copy, solver: solverCopy, ticks: trainer.ticks, epoch: trainer.epoch,
-                                 randomState: trainer.random.state)
+            TrainingState(model: model.copy(), solver: trainer.solver.copy(), ticks: trainer.ticks, epoch: trainer.epoch,
+                          randomState: trainer.random.state)
         }
         func makeCheckpoint() -> CheckpointRow {
             CheckpointRow(weights: CheckpointCodec.encode(network: model.network, solver: trainer.solver),

@@ -28,6 +28,20 @@ import Testing
         expectClose(Double(solver.stepCache["w"]!.valueArray[0]), 0.999 * 0.1 + 0.001, relative: 1e-6, "decayed cache")
     }
 
+    @Test func copyIsIndependentOfTheOriginal() {
+        let w = Matrix(rows: 1, columns: 2, values: [1, 2])
+        w.gradients[0] = 3
+        let solver = Solver(optimizer: .adam)
+        solver.step([NamedParameter(name: "w", matrix: w)], learningRate: 0.1, regc: 0, clipval: 5)
+        let twin = solver.copy()
+        #expect(twin.optimizer == .adam && twin.adamSteps == 1)
+        #expect(twin.firstMoments["w"]!.valueArray == solver.firstMoments["w"]!.valueArray)
+        w.gradients[1] = 1
+        solver.step([NamedParameter(name: "w", matrix: w)], learningRate: 0.1, regc: 0, clipval: 5)
+        #expect(twin.adamSteps == 1)
+        #expect(twin.firstMoments["w"]!.valueArray != solver.firstMoments["w"]!.valueArray)
+    }
+
     @Test func adamStepMatchesHandComputedBiasCorrection() {
         let w = Matrix(rows: 1, columns: 2, values: [1, -1])
         w.gradients[0] = 0.5
