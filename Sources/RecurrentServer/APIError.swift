@@ -11,6 +11,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public var code: String
     public var message: String
     public var field: String?
+    /// Headers the answer carries besides its content type (e.g. `WWW-Authenticate`).
+    public var extraHeaders: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, code: String, _ message: String, field: String? = nil) {
         self.status = status
@@ -19,7 +21,11 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         self.field = field
     }
 
-    public var headers: HTTPFields { [.contentType: "application/json; charset=utf-8"] }
+    public var headers: HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        headers.append(contentsOf: extraHeaders)
+        return headers
+    }
     public var description: String { "\(status.code) \(code): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

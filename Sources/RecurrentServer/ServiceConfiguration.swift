@@ -1,10 +1,12 @@
 import Foundation
+import Logging
 
 /// Everything `recurrent serve` can be told: where to listen, where to keep
 /// its data, how many jobs train at once, and the limits that protect it from
 /// requests it cannot honour.
 public struct ServiceConfiguration: Sendable {
-    /// Address to listen on (loopback by default: the service has no authentication).
+    /// Address to listen on (loopback by default; set an ``apiToken`` before
+    /// listening on a public address).
     public var host = "127.0.0.1"
     /// TCP port; 0 picks a free one.
     public var port = 8080
@@ -23,6 +25,29 @@ public struct ServiceConfiguration: Sendable {
     public var publicDirectory = "./public"
     /// Request limits, documented in the OpenAPI document.
     public var limits = Limits()
+    /// When set, every request that changes state (any method but GET, HEAD
+    /// and OPTIONS, except the inference calls generate, evaluate and
+    /// predict) needs `Authorization: Bearer <token>`.
+    public var apiToken: String?
+    /// With an ``apiToken``, reads need the token too (all of `/api` but
+    /// `/api/health`, and `/metrics`); the page and its static files stay open.
+    public var tokenForReads = false
+    /// Origins allowed to call the API from another site's pages
+    /// (`https://example.org`, or `*` for any). Empty: CORS is off and
+    /// browsers refuse cross-origin calls.
+    public var corsOrigins: [String] = []
+    /// Seconds a SIGTERM or SIGINT may take: checkpoint every job, end the
+    /// event streams, stop listening. Past it the process exits anyway
+    /// (every job keeps its last periodic checkpoint).
+    public var shutdownSeconds = 8.0
+
+    /// Least severe log level written (requests and job lifecycle are `info`).
+    public var logLevel: Logger.Level = .info
+    /// How log lines look: `text` for people, `json` for log collectors.
+    public var logFormat: LogFormat = .text
+
+    /// Whether the service has a token.
+    public var requiresToken: Bool { !(apiToken ?? "").isEmpty }
 
     public init() {}
 
