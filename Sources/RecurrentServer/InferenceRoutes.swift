@@ -49,6 +49,7 @@ struct InferenceRoutes: Sendable {
         let options = SamplingOptions(temperature: Float(temperature), greedy: greedy, maxLength: maxLength, prime: prime)
         let random = seed.map { RandomSource(seed: $0) } ?? RandomSource()
 
+        scheduler.metrics.generatedSamples.increment(by: Int64(count))
         if stream { return streamed(model: model, options: options, count: count, random: random) }
         let samples = try await Background.run { () throws -> [[String: String]] in
             var random = random

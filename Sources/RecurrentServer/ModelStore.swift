@@ -323,6 +323,17 @@ final class ModelStore: Sendable {
         }
     }
 
+    /// How many models have each status.
+    func statusCounts() throws -> [ModelStatus: Int] {
+        try pool.read { db in
+            var counts: [ModelStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS count FROM models GROUP BY status") {
+                if let status = ModelStatus(rawValue: row["status"]) { counts[status] = row["count"] }
+            }
+            return counts
+        }
+    }
+
     func totalModels() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM models") ?? 0 }
     }

@@ -66,6 +66,7 @@ final class TrainingJob: Sendable {
     private let store: ModelStore
     private let hub: EventHub
     private let checkpointSeconds: Double
+    private let metrics: ServiceMetrics
     private let onEnd: @Sendable (TrainingJob, JobOutcome) -> Void
 
     private struct Control {
@@ -98,11 +99,12 @@ final class TrainingJob: Sendable {
     private let samplingBusy = Atomic<Bool>(false)
 
     init(modelID: Int64, settings: MutableSettings, seed: UInt64?, store: ModelStore, hub: EventHub,
-         checkpointSeconds: Double, onEnd: @escaping @Sendable (TrainingJob, JobOutcome) -> Void) {
+         checkpointSeconds: Double, metrics: ServiceMetrics, onEnd: @escaping @Sendable (TrainingJob, JobOutcome) -> Void) {
         self.modelID = modelID
         self.store = store
         self.hub = hub
         self.checkpointSeconds = checkpointSeconds
+        self.metrics = metrics
         self.onEnd = onEnd
         control = Mutex(Control(settings: settings))
         sampleQueue = DispatchQueue(label: "recurrent.samples.\(modelID)", qos: .utility)
@@ -261,6 +263,13 @@ final class TrainingJob: Sendable {
         var lastMetric = (time: start, ticks: trainer.ticks)
         var lastFlush = start, lastCheckpoint = start
         var predictions = 0
+        var counted = (ticks: trainer.ticks, predictions: 0)
+        /// Adds the progress since the last call to the service's counters.
+        func countProgress() {
+            metrics.ticks.increment(by: Int64(trainer.ticks - counted.ticks))
+            metrics.charactersTrained.increment(by: Int64(predictions - counted.predictions))
+            counted = (trainer.ticks, predictions)
+        }
         latestGreedy.withLock { $0 = record.greedyText }
         publish(snapshot: model.copy(), figures: figures)
 
@@ -408,6 +417,7 @@ final class TrainingJob: Sendable {
                 figures.medianPerplexity = median(recent)
                 figures.lastTickAt = ModelStore.now
                 lastProgress = (now, ticks, predictions)
+                countProgress()
                 publish(snapshot: nil, figures: figures)
                 hub.publish("progress", [
                     "id": modelID, "ticks": ticks, "epoch": figures.epoch,
@@ -428,6 +438,7 @@ final class TrainingJob: Sendable {
             }
         }
 
+        countProgress()
         if outcome == .deleted {
             writer.sync {}
             retire(state: nil)
@@ -469,6 +480,7 @@ final class TrainingJob: Sendable {
                 latestGreedy.withLock { $0 = greedy }
             }
             sampleRandom.withLock { $0 = random }
+            metrics.recordedSamples.increment(by: Int64(entries.count))
             pendingSamples.withLock { $0.append(contentsOf: entries) }
             // Without ids: the rows get theirs when the next flush writes them.
             hub.publish("samples", ["id": modelID, "step": step, "samples": entries.map { entry -> [String: Any] in

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import NIOCore
 import Testing
@@ -19,7 +20,8 @@ final class TestServer: Sendable {
     let folder: URL
     let service: RecurrentService
 
-    init(maxJobs: Int = 2, checkpointSeconds: Double = 30, limits: (inout ServiceConfiguration.Limits) -> Void = { _ in }) throws {
+    init(maxJobs: Int = 2, checkpointSeconds: Double = 30, limits: (inout ServiceConfiguration.Limits) -> Void = { _ in },
+         logger: Logger? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-server-tests-\(UUID().uuidString)")
         var configuration = ServiceConfiguration()
         configuration.databasePath = folder.appendingPathComponent("data/recurrent.sqlite").path
@@ -27,7 +29,10 @@ final class TestServer: Sendable {
         configuration.checkpointSeconds = checkpointSeconds
         configuration.publicDirectory = Self.publicDirectory
         limits(&configuration.limits)
-        service = try RecurrentService(configuration: configuration)
+        configure(&configuration)
+        // Quiet unless a test brings its own logger: one line per request would bury the test output.
+        service = try RecurrentService(configuration: configuration,
+                                       logger: logger ?? makeServiceLogger(format: .text, level: .warning))
     }
 
     deinit { try? FileManager.default.removeItem(at: folder) }
@@ -78,11 +83,14 @@ struct Reply: @unchecked Sendable {
 struct Client: Sendable {
     let client: any TestClientProtocol
 
-    func request(_ method: HTTPRequest.Method, _ uri: String, body: Any? = nil, raw: String? = nil) async throws -> Reply {
+    func request(_ method: HTTPRequest.Method, _ uri: String, body: Any? = nil, raw: String? = nil,
+                 headers extra: HTTPFields = [:]) async throws -> Reply {
         var buffer: ByteBuffer?
         if let raw { buffer = ByteBuffer(string: raw) }
         if let body { buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)) }
-        return try await client.execute(uri: uri, method: method, headers: [.contentType: "application/json"], body: buffer) { response in
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extra)
+        return try await client.execute(uri: uri, method: method, headers: headers, body: buffer) { response in
             Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))
         }
     }
