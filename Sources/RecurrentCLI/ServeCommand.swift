@@ -1,66 +1,143 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
 import Recurrent
 import RecurrentServer
 import Synchronization
 
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}
+
 /// `recurrent serve`: the training service (REST API, background jobs,
 /// SQLite). Only the arguments live here; the service is RecurrentServer.
+/// Every option has an environment variable (`RECURRENT_...`) used when the
+/// flag is absent.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the training service: a JSON API that trains models in the background and keeps them in SQLite.",
         discussion: """
-            The API is described by /openapi.json. SIGTERM or SIGINT checkpoints every \
-            job before the process exits; on the next start, jobs that were running or \
-            queued continue from their checkpoints.
+            Every option can also be set by the environment variable named in its help; \
+            a flag wins over its variable. The API is described by /openapi.json; \
+            metrics are at /metrics. SIGTERM or SIGINT checkpoints every job, ends the \
+            event streams and stops listening within --shutdown-seconds; on the next \
+            start, jobs that were running or queued continue from their checkpoints.
             """
     )
 
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    @Option(help: "Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface). Env: RECURRENT_HOST.")
+    var host: String?
 
-    @Option(help: "TCP port to listen on (0 picks a free one).")
-    var port = 8080
+    @Option(help: "TCP port to listen on; 0 picks a free one (default 8080). Env: RECURRENT_PORT.")
+    var port: Int?
 
-    @Option(help: "The SQLite database file (its folder is created when missing).")
-    var database = "./data/recurrent.sqlite"
+    @Option(help: "The SQLite database file; its folder is created when missing (default ./data/recurrent.sqlite). Env: RECURRENT_DATABASE.")
+    var database: String?
 
-    @Option(name: .customLong("max-jobs"), help: "Jobs training at once (default: the number of cores); others wait queued.")
+    @Option(name: .customLong("max-jobs"), help: "Jobs training at once; others wait queued (default: the number of cores). Env: RECURRENT_MAX_JOBS.")
     var maxJobs: Int?
 
-    @Option(name: .customLong("checkpoint-seconds"), help: "Seconds between checkpoints of a running job.")
-    var checkpointSeconds = 30.0
+    @Option(name: .customLong("checkpoint-seconds"), help: "Seconds between checkpoints of a running job (default 30). Env: RECURRENT_CHECKPOINT_SECONDS.")
+    var checkpointSeconds: Double?
 
-    @Option(help: "Threads OpenBLAS uses for each large product (default 1: concurrent jobs keep a core each).")
-    var blasThreads = 1
+    @Option(help: "Threads OpenBLAS uses for each large product (default 1: concurrent jobs keep a core each). Env: RECURRENT_BLAS_THREADS.")
+    var blasThreads: Int?
 
-    @Option(name: .customLong("public"), help: "Folder of static files served at / (the page and openapi.json).")
-    var publicDirectory = "./public"
+    @Option(name: .customLong("public"), help: "Folder of static files served at / (default ./public). Env: RECURRENT_PUBLIC.")
+    var publicDirectory: String?
+
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body in bytes; larger is a 413 (default 16777216). Env: RECURRENT_MAX_BODY_BYTES.")
+    var maxBodyBytes: Int?
+
+    @Option(name: .customLong("max-corpus-bytes"), help: "Largest training corpus in bytes of UTF-8; larger is a 422 (default 10000000). Env: RECURRENT_MAX_CORPUS_BYTES.")
+    var maxCorpusBytes: Int?
+
+    @Option(name: .customLong("api-token"), help: "Token that state-changing requests must send as `Authorization: Bearer <token>` (default: none, no auth). Prefer the variable or --api-token-file: flags show in `ps`. Env: RECURRENT_API_TOKEN.")
+    var apiToken: String?
+
+    @Option(name: .customLong("api-token-file"), help: "File holding the API token (first line), e.g. a container secret. Env: RECURRENT_API_TOKEN_FILE.")
+    var apiTokenFile: String?
+
+    @Flag(name: .customLong("token-for-reads"), help: "With a token, reads (GET /api/..., /metrics, generate/evaluate/predict) need it too; /api/health and the page stay open. Env: RECURRENT_TOKEN_FOR_READS=true.")
+    var tokenForReads = false
+
+    @Option(name: .customLong("cors-origin"), help: "An origin allowed to call the API from its pages, such as https://example.org, or * for any; repeat for more (default: none, CORS off). Env: RECURRENT_CORS_ORIGINS (comma-separated).")
+    var corsOrigins: [String] = []
+
+    @Option(name: .customLong("log-level"), help: "Least severe level logged: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (default info: one line per request and job event). Env: RECURRENT_LOG_LEVEL.")
+    var logLevel: Logger.Level?
+
+    @Option(name: .customLong("log-format"), help: "Log lines as text or json (one object a line) (default text). Env: RECURRENT_LOG_FORMAT.")
+    var logFormat: LogFormat?
+
+    @Option(name: .customLong("shutdown-seconds"), help: "Most seconds SIGTERM may take to checkpoint every job and stop (default 8, under Docker's 10 s stop timeout). Env: RECURRENT_SHUTDOWN_SECONDS.")
+    var shutdownSeconds: Double?
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        if let maxJobs, maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
-        guard checkpointSeconds > 0, checkpointSeconds.isFinite else { throw ValidationError("--checkpoint-seconds must be positive") }
-        guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1") }
+        _ = try configuration(environment: EnvironmentSettings())
+    }
+
+    /// The service's configuration: each flag, else its variable, else the default.
+    func configuration(environment: EnvironmentSettings) throws -> ServiceConfiguration {
+        var configuration = ServiceConfiguration()
+        configuration.host = try host ?? environment.value("RECURRENT_HOST") ?? configuration.host
+        configuration.port = try port ?? environment.value("RECURRENT_PORT") ?? configuration.port
+        guard (0...65535).contains(configuration.port) else { throw ValidationError("the port must be in 0...65535") }
+        configuration.databasePath = try database ?? environment.value("RECURRENT_DATABASE") ?? configuration.databasePath
+        if let maxJobs = try maxJobs ?? environment.value("RECURRENT_MAX_JOBS") {
+            guard maxJobs >= 1 else { throw ValidationError("max jobs must be at least 1") }
+            configuration.maxJobs = maxJobs
+        }
+        configuration.checkpointSeconds = try checkpointSeconds ?? environment.value("RECURRENT_CHECKPOINT_SECONDS") ?? configuration.checkpointSeconds
+        guard configuration.checkpointSeconds > 0, configuration.checkpointSeconds.isFinite else {
+            throw ValidationError("checkpoint seconds must be positive")
+        }
+        configuration.blasThreads = try blasThreads ?? environment.value("RECURRENT_BLAS_THREADS") ?? configuration.blasThreads
+        guard configuration.blasThreads >= 1 else { throw ValidationError("BLAS threads must be at least 1") }
+        configuration.publicDirectory = try publicDirectory ?? environment.value("RECURRENT_PUBLIC") ?? configuration.publicDirectory
+        configuration.limits.maxBodyBytes = try maxBodyBytes ?? environment.value("RECURRENT_MAX_BODY_BYTES") ?? configuration.limits.maxBodyBytes
+        guard configuration.limits.maxBodyBytes >= 1024 else { throw ValidationError("max body bytes must be at least 1024") }
+        configuration.limits.maxCorpusBytes = try maxCorpusBytes ?? environment.value("RECURRENT_MAX_CORPUS_BYTES") ?? configuration.limits.maxCorpusBytes
+        guard configuration.limits.maxCorpusBytes >= 1 else { throw ValidationError("max corpus bytes must be positive") }
+        configuration.apiToken = try apiToken ?? environment.value("RECURRENT_API_TOKEN") ?? readToken()
+        if let token = configuration.apiToken, token.contains(where: { $0.isWhitespace || !$0.isASCII }) {
+            throw ValidationError("the API token must be printable ASCII without spaces")
+        }
+        configuration.tokenForReads = try tokenForReads || (environment.flag("RECURRENT_TOKEN_FOR_READS") ?? false)
+        if configuration.tokenForReads && !configuration.requiresToken {
+            throw ValidationError("--token-for-reads needs an API token")
+        }
+        configuration.corsOrigins = corsOrigins.isEmpty ? environment.list("RECURRENT_CORS_ORIGINS") ?? [] : corsOrigins
+        for origin in configuration.corsOrigins where origin != "*" {
+            guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil,
+                  url.path.isEmpty || url.path == "/" else {
+                throw ValidationError("the CORS origin \(origin) must be * or scheme://host[:port], such as https://example.org")
+            }
+        }
+        configuration.logLevel = try logLevel ?? environment.value("RECURRENT_LOG_LEVEL") ?? configuration.logLevel
+        configuration.logFormat = try logFormat ?? environment.value("RECURRENT_LOG_FORMAT") ?? configuration.logFormat
+        configuration.shutdownSeconds = try shutdownSeconds ?? environment.value("RECURRENT_SHUTDOWN_SECONDS") ?? configuration.shutdownSeconds
+        guard configuration.shutdownSeconds > 0, configuration.shutdownSeconds <= 3600 else {
+            throw ValidationError("shutdown seconds must be in (0, 3600]")
+        }
+        return configuration
+
+        func readToken() throws -> String? {
+            guard let path = try apiTokenFile ?? environment.value("RECURRENT_API_TOKEN_FILE", as: String.self) else { return nil }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read the API token file \(path)")
+            }
+            let token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard !token.isEmpty else { throw ValidationError("the API token file \(path) is empty") }
+            return token
+        }
     }
 
     func run() throws {
-        // Before any thread starts: OpenBLAS picks its kernels when it loads,
-        // so this may re-execute the process once with better ones.
-        BLASKernels.selectFastKernels()
-        var configuration = ServiceConfiguration()
-        configuration.host = host
-        configuration.port = port
-        configuration.databasePath = database
-        if let maxJobs { configuration.maxJobs = maxJobs }
-        configuration.checkpointSeconds = checkpointSeconds
-        configuration.publicDirectory = publicDirectory
-        configuration.blasThreads = blasThreads
+        let settings = try configuration(environment: EnvironmentSettings())
         let failure = Mutex<String?>(nil)
         let done = DispatchSemaphore(value: 0)
-        let settings = configuration
         // ArgumentParser's root command is synchronous; the service runs on
         // the concurrency pool while this thread waits.
         Task {

@@ -21,10 +21,12 @@ final class JobScheduler: Sendable {
     let configuration: ServiceConfiguration
     private let state = Mutex(State())
     private let logger: Logger
+    let metrics: ServiceMetrics
 
-    init(store: ModelStore, configuration: ServiceConfiguration, logger: Logger) {
+    init(store: ModelStore, configuration: ServiceConfiguration, metrics: ServiceMetrics, logger: Logger) {
         self.store = store
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -35,6 +37,8 @@ final class JobScheduler: Sendable {
         state.withLock { state in
             if let hub = state.hubs[id] { return hub }
             let hub = EventHub()
+            // A stream opened while the service stops ends at once.
+            if state.shuttingDown { hub.close() }
             state.hubs[id] = hub
             return hub
         }
@@ -90,7 +94,7 @@ final class JobScheduler: Sendable {
                 let hub = state.hubs[id] ?? EventHub()
                 state.hubs[id] = hub
                 let job = TrainingJob(modelID: id, settings: record.settings, seed: record.config.seed, store: store, hub: hub,
-                                      checkpointSeconds: configuration.checkpointSeconds) { [weak self] job, outcome in
+                                      checkpointSeconds: configuration.checkpointSeconds, metrics: metrics) { [weak self] job, outcome in
                     self?.jobEnded(job, outcome)
                 }
                 state.running[id] = job
@@ -104,6 +108,7 @@ final class JobScheduler: Sendable {
             }
         }
         for job in started {
+            logger.info("job started", metadata: ["model": "\(job.modelID)"])
             hub(job.modelID).publish("status", ["id": job.modelID, "status": ModelStatus.running.rawValue])
             job.start()
         }
@@ -122,6 +127,7 @@ final class JobScheduler: Sendable {
             error = message
         case .shutdown, .deleted: status = nil
         }
+        logger.info("job ended", metadata: ["model": "\(id)", "outcome": "\(status?.rawValue ?? Self.describe(outcome))"])
         if let status {
             do {
                 try store.setStatus(id, status, error: error)
@@ -141,6 +147,14 @@ final class JobScheduler: Sendable {
             }
         }
         fillSlots()
+    }
+
+    private static func describe(_ outcome: JobOutcome) -> String {
+        switch outcome {
+        case .shutdown: "checkpointed for shutdown"
+        case .deleted: "deleted"
+        default: "\(outcome)"
+        }
     }
 
     // MARK: Transitions
@@ -247,13 +261,29 @@ final class JobScheduler: Sendable {
 
     /// Checkpoints every running job and waits for their threads; status
     /// stays `running`/`queued` in the store so the next start resumes them.
-    func shutdown() {
+    func shutdown(timeout: Double = 60) {
+        beginShutdown()
+        waitForJobs(timeout: timeout)
+    }
+
+    /// Starts no more jobs, asks every running one to checkpoint and stop,
+    /// and ends every event stream; returns at once.
+    func beginShutdown() {
         let (jobs, hubs) = state.withLock { state in
             state.shuttingDown = true
             return (Array(state.running.values), Array(state.hubs.values))
         }
         for job in jobs { job.send(.shutdown) }
-        for job in jobs { job.waitUntilStoppedBlocking() }
         for hub in hubs { hub.close() }
+    }
+
+    /// Waits (at most `timeout` seconds in all) for every job's thread to
+    /// end; returns whether they all did.
+    @discardableResult
+    func waitForJobs(timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        let jobs = state.withLock { Array($0.running.values) }
+        for job in jobs { job.waitUntilStoppedBlocking(timeout: max(0, deadline.timeIntervalSinceNow)) }
+        return jobs.allSatisfy { !$0.isAlive }
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import Recurrent
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import Synchronization
 
 /// The training service: its store, its scheduler and its HTTP application.
 ///
@@ -12,15 +14,19 @@ public final class RecurrentService: Sendable {
     public let configuration: ServiceConfiguration
     let store: ModelStore
     let scheduler: JobScheduler
+    let metrics: ServiceMetrics
     let logger: Logger
     private let started = Date()
 
     /// Opens (and migrates) the database; no job starts until ``recover()``.
-    public init(configuration: ServiceConfiguration, logger: Logger = Logger(label: "recurrent.serve")) throws {
+    /// The logger defaults to the configuration's level and format on
+    /// standard error.
+    public init(configuration: ServiceConfiguration, logger: Logger? = nil) throws {
         self.configuration = configuration
-        self.logger = logger
+        self.logger = logger ?? makeServiceLogger(format: configuration.logFormat, level: configuration.logLevel)
+        metrics = ServiceMetrics()
         store = try ModelStore(path: configuration.databasePath)
-        scheduler = JobScheduler(store: store, configuration: configuration, logger: logger)
+        scheduler = JobScheduler(store: store, configuration: configuration, metrics: metrics, logger: self.logger)
     }
 
     /// Queues again the jobs that were running or queued when the service
@@ -34,13 +40,28 @@ public final class RecurrentService: Sendable {
         scheduler.shutdown()
     }
 
-    /// The router with every API route, the error envelope and the static files.
+    /// The router with every API route, the error envelope, access control
+    /// and the static files.
+    ///
+    /// Middleware order, outermost first: metrics and the request log see
+    /// every final answer; CORS headers go on errors too; the error envelope
+    /// turns every error into JSON; the token check runs before any body is
+    /// read; static files last.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: RequestLogMiddleware(logger: logger))
+        if !configuration.corsOrigins.isEmpty {
+            router.add(middleware: AllowedOriginsMiddleware(origins: configuration.corsOrigins))
+        }
         router.add(middleware: ErrorEnvelopeMiddleware(maxBodyBytes: configuration.limits.maxBodyBytes))
+        if configuration.requiresToken, let token = configuration.apiToken {
+            router.add(middleware: BearerTokenMiddleware(token: token, tokenForReads: configuration.tokenForReads))
+        }
         router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: true, logger: logger))
         let models = ModelRoutes(store: store, scheduler: scheduler, limits: configuration.limits)
         HealthRoutes(scheduler: scheduler, started: started).register(on: router)
+        MetricsRoutes(metrics: metrics, store: store).register(on: router)
         TransferRoutes(models: models).register(on: router)
         models.register(on: router)
         InferenceRoutes(models: models).register(on: router)
@@ -58,51 +79,69 @@ public final class RecurrentService: Sendable {
             logger: logger)
     }
 
-    /// Runs the service until SIGTERM or SIGINT, which checkpoint every job
-    /// before the process exits.
+    /// Runs the service until SIGTERM or SIGINT.
+    ///
+    /// On the signal: every job is asked to checkpoint and stop and every
+    /// event stream ends; the server stops accepting connections and finishes
+    /// the requests in flight; then the process waits for the jobs'
+    /// checkpoints. All of it within `shutdownSeconds`, after which the
+    /// process exits anyway (each job keeps its last checkpoint).
     public static func run(configuration: ServiceConfiguration) async throws {
-        var configured = Logger(label: "recurrent.serve")
-        configured.logLevel = .info
-        let logger = configured
         // Process-wide; set before any job starts so OpenBLAS's worker threads
         // inherit the training threads' floating-point mode.
         BLASThreads.set(configuration.blasThreads)
-        let service = try RecurrentService(configuration: configuration, logger: logger)
-        let signals = ShutdownSignals { [service] in
-            service.logger.info("stopping: checkpointing every job")
-            service.shutdown()
-        }
+        let service = try RecurrentService(configuration: configuration)
+        let logger = service.logger
         try service.recover()
         let app = service.makeApplication { port in
             logger.info("recurrent \(ServiceVersion.current) listening on http://\(configuration.host):\(port)")
         }
-        try await app.run()
-        withExtendedLifetime(signals) {}
+        let stopping = JobsShutdown(scheduler: service.scheduler, seconds: configuration.shutdownSeconds, logger: logger)
+        // Services stop in reverse order: the jobs first (quick: they are only
+        // told to stop, which also ends the event streams), then the server.
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: stopping)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        group.maximumGracefulShutdownDuration = .milliseconds(Int64(configuration.shutdownSeconds * 1000))
+        try await ServiceGroup(configuration: group).run()
+        let finished = service.scheduler.waitForJobs(timeout: max(0, stopping.deadline.timeIntervalSinceNow))
+        if finished {
+            logger.info("stopped: every job checkpointed")
+        } else {
+            logger.error("stopped before every job had checkpointed; they continue from their previous checkpoints")
+        }
     }
 }
 
-/// Catches SIGTERM and SIGINT: runs `onSignal` (checkpoint every job) once,
-/// then ends the process. A second signal while it runs ends it at once.
-// Unchecked: the sources are set once in init and Dispatch sources are thread-safe.
-final class ShutdownSignals: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
+/// The part of the service's lifecycle that belongs to the jobs: on graceful
+/// shutdown it tells every job to checkpoint and stop and arms a watchdog
+/// that ends the process if stopping takes longer than allowed.
+final class JobsShutdown: Service, Sendable {
+    let scheduler: JobScheduler
+    let seconds: Double
+    let logger: Logger
+    private let started = Mutex<Date?>(nil)
 
-    init(onSignal: @escaping @Sendable () -> Void) {
-        let queue = DispatchQueue(label: "recurrent.signals")
-        let once = StopFlag()
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler {
-                if once.isStopped { _exit(1) }
-                once.stop()
-                DispatchQueue.global().async {
-                    onSignal()
-                    exit(0)
-                }
-            }
-            source.resume()
-            return source
+    init(scheduler: JobScheduler, seconds: Double, logger: Logger) {
+        self.scheduler = scheduler
+        self.seconds = seconds
+        self.logger = logger
+    }
+
+    /// When the process must be gone by (far away until shutdown starts).
+    var deadline: Date { started.withLock { $0 ?? .distantFuture }.addingTimeInterval(seconds) }
+
+    func run() async throws {
+        // Cancellation (the group ending some other way) stops the jobs too.
+        try? await gracefulShutdown()
+        started.withLock { $0 = Date() }
+        logger.info("stopping: checkpointing every job (at most \(seconds) s)")
+        let logger = logger
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds + 1) {
+            logger.critical("shutdown took longer than \(self.seconds) s; exiting without waiting further")
+            _exit(1)
         }
+        scheduler.beginShutdown()
     }
 }

@@ -54,10 +54,15 @@ enum RecurrentProcess {
 
     /// Starts `recurrent arguments` in `directory`, with output going to files
     /// (pipes could fill up and stall the child while nobody reads them).
-    static func start(_ arguments: [String], in directory: URL) throws -> (Process, URL, URL) {
+    /// The child's environment is this process's without any `RECURRENT_`
+    /// variable (a developer's shell must not change what a test sees), plus
+    /// `environment`.
+    static func start(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> (Process, URL, URL) {
         let process = Process()
         process.executableURL = try executable()
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RECURRENT_") }
+            .merging(environment) { _, new in new }
         process.currentDirectoryURL = directory
         let id = UUID().uuidString
         let stdoutURL = directory.appendingPathComponent("stdout-\(id).txt")
@@ -91,8 +96,9 @@ enum RecurrentProcess {
     }
 
     /// Runs `recurrent arguments` to completion (at most `timeout` seconds).
-    static func run(_ arguments: [String], in directory: URL, timeout: Double = 30) throws -> Output {
-        let (process, stdout, stderr) = try start(arguments, in: directory)
+    static func run(_ arguments: [String], in directory: URL, timeout: Double = 30,
+                    environment: [String: String] = [:]) throws -> Output {
+        let (process, stdout, stderr) = try start(arguments, in: directory, environment: environment)
         let finished = wait(for: process, timeout: timeout)
         #expect(finished, "recurrent \(arguments.joined(separator: " ")) ran longer than \(timeout) s")
         return try collect(process, stdout: stdout, stderr: stderr)

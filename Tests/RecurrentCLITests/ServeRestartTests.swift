@@ -15,11 +15,14 @@ struct ServeRestartTests {
         let port: Int
         let logs: [URL]
 
-        init(in workspace: Workspace, extra: [String] = []) throws {
+        /// `arguments` replaces the usual flags (port 0, the workspace's
+        /// database and public folder, checkpoints every second, one job).
+        init(in workspace: Workspace, extra: [String] = [], arguments: [String]? = nil,
+             environment: [String: String] = [:]) throws {
             let (process, stdout, stderr) = try RecurrentProcess.start(
-                ["serve", "--port", "0", "--database", workspace.path("data/service.sqlite"), "--public", workspace.path("public"),
-                 "--checkpoint-seconds", "1", "--max-jobs", "1"] + extra,
-                in: workspace.folder)
+                arguments ?? (["serve", "--port", "0", "--database", workspace.path("data/service.sqlite"), "--public", workspace.path("public"),
+                               "--checkpoint-seconds", "1", "--max-jobs", "1"] + extra),
+                in: workspace.folder, environment: environment)
             self.process = process
             logs = [stdout, stderr]
             // The port is in the "listening on" line of the log.
@@ -46,27 +49,39 @@ struct ServeRestartTests {
             process.waitUntilExit()
         }
 
+        /// Everything the server wrote to stdout and stderr so far.
+        var log: String { logs.map { (try? String(contentsOf: $0, encoding: .utf8)) ?? "" }.joined() }
+
         /// A JSON request; returns the status and the decoded body.
-        func request(_ method: String, _ path: String, _ body: [String: Any]? = nil) throws -> (Int, [String: Any]) {
+        func request(_ method: String, _ path: String, _ body: [String: Any]? = nil,
+                     headers: [String: String] = [:]) throws -> (Int, [String: Any]) {
+            try exchange(method, path, body, headers: headers).0
+        }
+
+        /// A JSON request; returns the status, the decoded body and the response headers.
+        func exchange(_ method: String, _ path: String, _ body: [String: Any]? = nil,
+                      headers: [String: String] = [:]) throws -> ((Int, [String: Any]), [AnyHashable: Any]) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = method
             request.timeoutInterval = 10
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
             if let body {
                 request.httpBody = try JSONSerialization.data(withJSONObject: body)
                 request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             }
             let done = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var result: (Int, Data)?
+            nonisolated(unsafe) var result: (Int, Data, [AnyHashable: Any])?
             nonisolated(unsafe) var failure: (any Error)?
             URLSession.shared.dataTask(with: request) { data, response, error in
                 if let error { failure = error }
-                result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data())
+                let http = response as? HTTPURLResponse
+                result = (http?.statusCode ?? 0, data ?? Data(), http?.allHeaderFields ?? [:])
                 done.signal()
             }.resume()
             done.wait()
             if let failure { throw failure }
-            let (status, data) = result!
-            return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+            let (status, data, headers) = result!
+            return ((status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]), headers)
         }
 
         func model(_ id: Int) throws -> [String: Any] { try request("GET", "/api/models/\(id)").1 }
@@ -131,20 +146,39 @@ struct ServeRestartTests {
         #expect(later == later.sorted() && Set(later).count == later.count)
     }
 
-    @Test func sigtermCheckpointsBeforeExiting() throws {
+    @Test func sigtermEndsStreamsCheckpointsAndExitsInTime() throws {
         let workspace = try Workspace()
         try FileManager.default.createDirectory(atPath: workspace.path("public"), withIntermediateDirectories: true)
-        let server = try Server(in: workspace, extra: ["--checkpoint-seconds", "3600"])
+        let server = try Server(in: workspace, extra: ["--checkpoint-seconds", "3600", "--shutdown-seconds", "5"])
         let (_, created) = try server.request("POST", "/api/models", [
             "sentences": Workspace.sentences, "hidden_sizes": [8], "letter_size": 3, "seed": 5,
         ])
         let id = try #require(created["id"] as? Int)
         try server.waitFor("training") { (try server.model(id)["ticks"] as? Int ?? 0) > 100 }
+        // An open event stream must not hold the shutdown up: it ends.
+        let streamEnded = DispatchSemaphore(value: 0)
+        var events = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/api/models/\(id)/events")!)
+        events.timeoutInterval = 60
+        URLSession.shared.dataTask(with: events) { _, _, _ in streamEnded.signal() }.resume()
+        // Nothing observable marks the stream as open before it ends; give the
+        // request a moment to arrive.
+        usleep(300_000)
+        let signalled = Date()
         server.kill(SIGTERM)
-        #expect(server.process.terminationStatus == 0)
+        let took = Date().timeIntervalSince(signalled)
+        #expect(server.process.terminationStatus == 0, "\(server.log)")
+        #expect(took < 5, "shutdown took \(took) s")
+        #expect(streamEnded.wait(timeout: .now() + 5) == .success, "the event stream did not end")
+        #expect(server.log.contains("stopped: every job checkpointed"), "\(server.log)")
+
         let again = try Server(in: workspace, extra: ["--checkpoint-seconds", "3600"])
         defer { again.kill(SIGKILL) }
-        // The checkpoint came from the shutdown (the periodic one is an hour away).
-        #expect((try again.model(id)["checkpoint_ticks"] as? Int ?? 0) > 100)
+        // The checkpoint came from the shutdown (the periodic one is an hour away)...
+        let resumed = try again.model(id)
+        let checkpoint = try #require(resumed["checkpoint_ticks"] as? Int)
+        #expect(checkpoint > 100)
+        #expect(resumed["status"] as? String == "running")
+        // ...and the restarted job trains on from it.
+        try again.waitFor("training to continue") { (try again.model(id)["ticks"] as? Int ?? 0) > checkpoint + 100 }
     }
 }

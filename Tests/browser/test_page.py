@@ -14,6 +14,7 @@ CHROMIUM (default /usr/bin/chromium), CHROMEDRIVER (default /usr/bin/chromedrive
 """
 
 import base64
+import contextlib
 import json
 import math
 import os
@@ -81,19 +82,22 @@ def http_json(base, method, path, body=None, timeout=10):
     return json.loads(text) if text else None
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def running_server(arguments, environment=None):
+    """`recurrent serve ARGUMENTS` with a database in a temporary folder
+    (passed as {folder} in the arguments), until the block ends. Yields the
+    base URL; `environment` replaces the RECURRENT_ variables of this process."""
     if not BINARY.exists():
         pytest.fail(f"the server binary {BINARY} does not exist: build it with "
                     "`swift build --product recurrent` or set RECURRENT_BINARY")
     folder = Path(tempfile.mkdtemp(prefix="recurrent-page-"))
     port = free_port()
     log = open(folder / "server.log", "w+b")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RECURRENT_")}
+    env.update({key: value.format(folder=folder, port=port) for key, value in (environment or {}).items()})
     process = subprocess.Popen(
-        [str(BINARY), "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--database", str(folder / "db.sqlite"), "--public", str(PUBLIC),
-         "--max-jobs", "4", "--checkpoint-seconds", "5"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        [str(BINARY), "serve"] + [argument.format(folder=folder, port=port) for argument in arguments],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -119,6 +123,13 @@ def server():
             process.wait(timeout=5)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running_server(["--host", "127.0.0.1", "--port", "{port}", "--database", "{folder}/db.sqlite",
+                         "--public", str(PUBLIC), "--max-jobs", "4", "--checkpoint-seconds", "5"]) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
