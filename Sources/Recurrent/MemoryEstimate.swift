@@ -3,7 +3,8 @@
 /// that would not fit its budget.
 public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     /// Weights, gradients, solver state and two more copies of the weights
-    /// (a snapshot for sampling and the best-so-far weights).
+    /// (a snapshot for sampling and the best-so-far weights), plus the
+    /// weights and gradients of each extra data-parallel worker's replica.
     public let parameterBytes: Int
     /// The graph's working memory for one tick: every intermediate value and
     /// gradient of `steps` time steps of `batchSize` sequences.
@@ -23,14 +24,15 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
 
     /// The estimate for training `generator` with these sizes on batches of
     /// `batchSize` sequences of up to `steps` steps (the longest sentence plus
-    /// one, or the window length of a text corpus).
+    /// one, or the window length of a text corpus), with `workers`
+    /// data-parallel workers (``TextTrainingOptions/workers``).
     public init(generator: Generator, symbolCount: Int, letterSize: Int, hiddenSizes: [Int],
-                batchSize: Int, steps: Int, optimizer: Optimizer = .rmsprop) {
+                batchSize: Int, steps: Int, optimizer: Optimizer = .rmsprop, workers: Int = 1) {
         let float = MemoryLayout<Float>.size
         let parameters = RecurrentNetwork.parameterCount(generator: generator, symbolCount: symbolCount,
                                                          letterSize: letterSize, hiddenSizes: hiddenSizes)
         let solverCopies = optimizer == .adam ? 2 : 1
-        parameterBytes = parameters * float * (2 + solverCopies + 2)
+        parameterBytes = parameters * float * (2 + solverCopies + 2 + 2 * max(0, workers - 1))
         // Per time step and sequence, in floats, before doubling for gradients:
         // the embedding, each layer's gates and scratch and state, the logits.
         var perStep = letterSize + symbolCount

@@ -44,6 +44,18 @@ public struct SequenceGrid: Sendable {
         steps = count
     }
 
+    /// Replaces this grid with columns `range` of `source` (every step).
+    public mutating func copyColumns(_ range: Range<Int>, of source: SequenceGrid) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= source.width, "columns outside the grid")
+        reset(width: range.count)
+        for step in 0..<source.steps {
+            let first = step * source.width
+            inputs.append(contentsOf: source.inputs[first + range.lowerBound..<first + range.upperBound])
+            targets.append(contentsOf: source.targets[first + range.lowerBound..<first + range.upperBound])
+        }
+        steps = source.steps
+    }
+
     /// Predictions that count (unmasked targets).
     public var predictions: Int { targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }
 }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Settings of text-corpus training that stay fixed for a run.
 public struct TextTrainingOptions: Sendable, Equatable {
     /// Steps of truncated backpropagation through time per window.
@@ -11,14 +13,20 @@ public struct TextTrainingOptions: Sendable, Equatable {
     public var validationLimit = 200_000
     /// The learning rate is multiplied by this at the end of every epoch (1: off).
     public var learningRateDecay: Float = 1
+    /// Threads that share each tick, each training a slice of the streams
+    /// (data parallelism; at most one per 8 streams). Run them with
+    /// single-threaded BLAS (`BLASThreads.set(1)`): they are the parallelism.
+    /// With dropout, the random masks depend on this number.
+    public var workers = 1
 
     public init(sequenceLength: Int = 64, validationFraction: Double = 0.05, validationInterval: Int = 200,
-                validationLimit: Int = 200_000, learningRateDecay: Float = 1) {
+                validationLimit: Int = 200_000, learningRateDecay: Float = 1, workers: Int = 1) {
         self.sequenceLength = sequenceLength
         self.validationFraction = validationFraction
         self.validationInterval = validationInterval
         self.validationLimit = validationLimit
         self.learningRateDecay = learningRateDecay
+        self.workers = workers
     }
 }
 
@@ -62,10 +70,13 @@ public final class TextTrainer: @unchecked Sendable {
 
     private var streams: TextStreams
     private var grid = SequenceGrid()
-    private let graph = Graph()
     private let validationGraph = Graph(recordsBackward: false)
-    /// Hidden (and cell) state carried between windows, one set per stream.
-    private var carried: [LayerState]
+    /// The tick's workers, each with its slice of the streams and its carried
+    /// state; the first trains the model's network itself.
+    private let workers: [WindowWorker]
+
+    /// Streams a worker needs at least, so slices stay wide enough for BLAS to pay.
+    public static let minimumStreamsPerWorker = 8
 
     public init(model: CharacterModel, corpus: TextCorpus, solver: Solver = Solver(),
                 settings: TrainingSettings = TrainingSettings(batchSize: 32), options: TextTrainingOptions = TextTrainingOptions(),
@@ -78,15 +89,18 @@ public final class TextTrainer: @unchecked Sendable {
         self.corpus = corpus
         self.random = random
         streams = TextStreams(text: corpus.training, width: settings.batchSize)
-        carried = Self.makeState(model.network, width: streams.width)
-    }
-
-    private static func makeState(_ network: RecurrentNetwork, width: Int) -> [LayerState] {
-        network.layers.map {
-            LayerState(hidden: Matrix(rows: $0.hiddenSize, columns: width),
-                       cell: $0.hasCell ? Matrix(rows: $0.hiddenSize, columns: width) : nil)
+        let width = streams.width
+        let count = max(1, min(options.workers, width / Self.minimumStreamsPerWorker))
+        var random = random
+        workers = (0..<count).map { index in
+            let columns = (index * width / count)..<((index + 1) * width / count)
+            return WindowWorker(network: index == 0 ? model.network : model.copy().network, isReplica: index > 0,
+                                columns: columns, random: RandomSource(seed: random.next()))
         }
     }
+
+    /// Threads sharing each tick (``TextTrainingOptions/workers``, limited by the streams).
+    public var workerCount: Int { workers.count }
 
     /// Sequences trained side by side.
     public var batchSize: Int { streams.width }
@@ -106,9 +120,26 @@ public final class TextTrainer: @unchecked Sendable {
             settings.learningRate *= options.learningRateDecay
             _ = streams.nextWindow(into: &grid, steps: options.sequenceLength)
         }
-        if grid.steps > 0 && streams.offset == grid.steps { zero(carried) }
-        let cost = runWindow(grid, on: graph, carrying: carried, dropout: settings.dropout, random: &random)
-        graph.backward()
+        if grid.steps > 0 && streams.offset == grid.steps { workers.forEach { $0.resetState() } }
+        let dropout = settings.dropout
+        let cost: Double
+        if workers.count == 1 {
+            workers[0].random = random
+            workers[0].train(grid, dropout: dropout, sliced: false)
+            random = workers[0].random
+            cost = workers[0].cost
+        } else {
+            for worker in workers {
+                if worker.isReplica { worker.synchronize(with: model.network) }
+                worker.random = RandomSource(seed: random.next())
+            }
+            let window = grid
+            DispatchQueue.concurrentPerform(iterations: workers.count) { index in
+                workers[index].train(window, dropout: dropout, sliced: true)
+            }
+            for worker in workers where worker.isReplica { worker.moveGradients(into: model.network) }
+            cost = workers.reduce(0) { $0 + $1.cost }
+        }
         let clipped = solver.step(model.network.parameters, learningRate: settings.learningRate,
                                   regc: settings.regc, clipval: settings.clipval)
         ticks += 1
@@ -124,12 +155,12 @@ public final class TextTrainer: @unchecked Sendable {
         FloatingPointMode.flushSubnormalsToZero()
         let text = Array(corpus.validation.prefix(options.validationLimit))
         var validationStreams = TextStreams(text: text, width: min(batchSize, max(1, text.count / 2)))
-        let state = Self.makeState(model.network, width: validationStreams.width)
+        let state = WindowWorker.makeState(model.network, width: validationStreams.width)
         var validationGrid = SequenceGrid()
         var cost = 0.0, predictions = 0
         var unused = RandomSource(seed: 0)
         while validationStreams.nextWindow(into: &validationGrid, steps: options.sequenceLength) {
-            cost += runWindow(validationGrid, on: validationGraph, carrying: state, random: &unused)
+            cost += WindowWorker.run(model.network, validationGrid, on: validationGraph, carrying: state, random: &unused)
             predictions += validationGrid.width * validationGrid.steps
         }
         let result = ValidationResult(step: ticks, loss: cost / Double(max(1, predictions)), predictions: predictions)
@@ -143,27 +174,6 @@ public final class TextTrainer: @unchecked Sendable {
             }
         }
         return result
-    }
-
-    /// Runs one window from the carried state (a leaf of the graph: no
-    /// gradient flows into earlier windows) and carries the final state on.
-    private func runWindow(_ window: SequenceGrid, on graph: Graph, carrying state: [LayerState],
-                           dropout: Float = 0, random: inout RandomSource) -> Double {
-        graph.reset()
-        var states = state.map { LayerState(hidden: graph.constant(copying: $0.hidden), cell: $0.cell.map(graph.constant(copying:))) }
-        let cost = model.network.run(window, on: graph, states: &states, dropout: dropout, random: &random)
-        for (keep, final) in zip(state, states) {
-            keep.hidden.copyValues(from: final.hidden)
-            if let cell = keep.cell, let finalCell = final.cell { cell.copyValues(from: finalCell) }
-        }
-        return cost
-    }
-
-    private func zero(_ state: [LayerState]) {
-        for layer in state {
-            layer.hidden.zeroValues()
-            layer.cell?.zeroValues()
-        }
     }
 }
 

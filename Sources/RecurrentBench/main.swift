@@ -114,21 +114,27 @@ if suite == "batch" || suite == "all" {
     let vocabulary = Vocabulary(sentences: [text])
     let textCorpus = try! TextCorpus(text: text, vocabulary: vocabulary, validationFraction: 0)
     print("batch suite: text of \(textCorpus.training.count) characters, 32 streams x 64 steps; \(runs) runs of \(seconds) s")
-    print("configuration   threads  chars/s (median)   min        max    GFLOP/s  peak RSS MB  (\(BLASKernels.coreName))")
+    print("configuration   threads  how       chars/s (median)   min        max    GFLOP/s  peak RSS MB  (\(BLASKernels.coreName))")
+    // Two ways to use two threads: BLAS's own threads inside each product, or
+    // two data-parallel workers (half the streams each) with single-threaded BLAS.
+    let ways: [(threads: Int, workers: Int, label: String)] = [(1, 1, "-"), (2, 1, "BLAS"), (2, 2, "workers")]
     for configuration in batchConfigurations where only == nil || only == configuration.name {
-        for threads in [1, 2] {
-            BLASThreads.set(threads)
+        for way in ways {
+            let threads = way.threads
+            BLASThreads.set(way.workers > 1 ? 1 : threads)
             var random = RandomSource(seed: 1)
             let model = CharacterModel(vocabulary: vocabulary, generator: configuration.generator,
                                        hiddenSizes: configuration.hiddenSizes, letterSize: configuration.letterSize,
                                        random: &random)
             let trainer = TextTrainer(model: model, corpus: textCorpus, settings: TrainingSettings(batchSize: 32),
-                                      options: TextTrainingOptions(sequenceLength: 64, validationInterval: 0), random: random)
+                                      options: TextTrainingOptions(sequenceLength: 64, validationInterval: 0, workers: way.workers),
+                                      random: random)
             for _ in 0..<3 { trainer.tick() }
             let rate = measure { trainer.tick().predictions }
             let gigaflops = rate.median * multiplyAddsPerCharacter(model.network) * 2 * 3 / 1e9
             print(configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
-                  String(format: "%6d %14.0f %12.0f %10.0f %9.1f %10.0f", threads, rate.median, rate.min, rate.max,
+                  String(format: "%6d  ", threads) + way.label.padding(toLength: 8, withPad: " ", startingAt: 0),
+                  String(format: "%14.0f %12.0f %10.0f %9.1f %10.0f", rate.median, rate.min, rate.max,
                          gigaflops, peakResidentMegabytes()))
         }
     }

@@ -89,7 +89,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Dropout rate on the inputs of upper layers and the decoder (default: 0).")
     var dropout: Float?
 
-    @Option(parsing: .unconditional, help: "Threads OpenBLAS may use for the large products of batches (default: 1).")
+    @Option(parsing: .unconditional, help: "Threads to train with (default: 1). A text corpus splits its streams among them (at least 8 streams each) with single-threaded BLAS; otherwise OpenBLAS uses them inside the large products of batches.")
     var threads: Int = 1
 
     @Option(help: ArgumentHelp("Where to write the model.", valueName: "file"))
@@ -150,8 +150,10 @@ struct TrainCommand: ParsableCommand {
             case .text:
                 let textCorpus = try TextCorpus(text: text, vocabulary: start.model.vocabulary,
                                                 validationFraction: start.text.validationFraction)
+                var options = start.text
+                options.workers = threads
                 trainer = TextTrainer(model: start.model, corpus: textCorpus, solver: start.solver,
-                                      settings: start.settings, options: start.text, random: start.random)
+                                      settings: start.settings, options: options, random: start.random)
             }
         } catch let TrainingError.unknownCharacter(sentence, unknown) {
             let source = resume.map { "the model resumed from '\($0)'" } ?? "the model"
@@ -164,7 +166,8 @@ struct TrainCommand: ParsableCommand {
         }
         trainer.ticks = start.ticks
 
-        BLASThreads.set(threads)
+        // Data-parallel workers are the parallelism; BLAS inside them stays single-threaded.
+        BLASThreads.set((trainer as? TextTrainer).map { $0.workerCount > 1 ? 1 : threads } ?? threads)
         let interrupt = InterruptSignal()
         defer { interrupt.stop() }
         var session = TrainingSession(trainer: trainer, budget: seconds.map(TrainingBudget.seconds)

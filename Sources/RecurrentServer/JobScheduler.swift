@@ -94,7 +94,8 @@ final class JobScheduler: Sendable {
                 let hub = state.hubs[id] ?? EventHub()
                 state.hubs[id] = hub
                 let job = TrainingJob(modelID: id, settings: record.settings, seed: record.config.seed, store: store, hub: hub,
-                                      checkpointSeconds: configuration.checkpointSeconds, metrics: metrics) { [weak self] job, outcome in
+                                      checkpointSeconds: configuration.checkpointSeconds,
+                                      jobThreads: configuration.limits.jobThreads, metrics: metrics) { [weak self] job, outcome in
                     self?.jobEnded(job, outcome)
                 }
                 state.running[id] = job

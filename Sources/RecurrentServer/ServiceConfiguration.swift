@@ -77,6 +77,10 @@ public struct ServiceConfiguration: Sendable {
         public var maxBatchSize = 1024
         /// Largest `seq_length` of a text-corpus model.
         public var maxSequenceLength = 4096
+        /// Threads each text-corpus job trains with: its streams are split
+        /// among them (at least 8 streams each) and BLAS stays single-threaded
+        /// inside them. The memory budget counts a weight copy per extra thread.
+        public var jobThreads = 1
         /// Largest `top_k` of `predict`.
         public var maxTopK = 1000
         /// Largest `limit` of the list endpoints.

@@ -67,6 +67,8 @@ final class TrainingJob: Sendable {
     private let hub: EventHub
     private let checkpointSeconds: Double
     private let metrics: ServiceMetrics
+    /// Data-parallel workers of a text-corpus job.
+    private let jobThreads: Int
     private let onEnd: @Sendable (TrainingJob, JobOutcome) -> Void
 
     private struct Control {
@@ -99,12 +101,13 @@ final class TrainingJob: Sendable {
     private let samplingBusy = Atomic<Bool>(false)
 
     init(modelID: Int64, settings: MutableSettings, seed: UInt64?, store: ModelStore, hub: EventHub,
-         checkpointSeconds: Double, metrics: ServiceMetrics, onEnd: @escaping @Sendable (TrainingJob, JobOutcome) -> Void) {
+         checkpointSeconds: Double, jobThreads: Int = 1, metrics: ServiceMetrics, onEnd: @escaping @Sendable (TrainingJob, JobOutcome) -> Void) {
         self.modelID = modelID
         self.store = store
         self.hub = hub
         self.checkpointSeconds = checkpointSeconds
         self.metrics = metrics
+        self.jobThreads = jobThreads
         self.onEnd = onEnd
         control = Mutex(Control(settings: settings))
         sampleQueue = DispatchQueue(label: "recurrent.samples.\(modelID)", qos: .utility)
@@ -236,10 +239,12 @@ final class TrainingJob: Sendable {
             trainer = try CharacterTrainer(model: model, sentences: sentences, solver: solver,
                                            settings: trainingSettings, random: random)
         case .text:
+            var textOptions = config.textOptions
+            textOptions.workers = jobThreads
             let text = try TextCorpus(text: sentences.joined(separator: "\n"), vocabulary: model.vocabulary,
                                       validationFraction: config.validationFraction)
             trainer = TextTrainer(model: model, corpus: text, solver: solver, settings: trainingSettings,
-                                  options: config.textOptions, random: random)
+                                  options: textOptions, random: random)
         }
         trainer.ticks = checkpoint.ticks
         var learningRateSeen = settings.learningRate

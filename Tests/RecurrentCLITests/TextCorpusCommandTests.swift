@@ -4,15 +4,38 @@ import Testing
 
 @Suite("recurrent train --corpus text")
 struct TextCorpusCommandTests {
+    static let book = String(repeating: Workspace.sentences.joined(separator: "\n") + "\n", count: 20)
+
+    /// `train` on `book.txt` (a small LSTM, windows of 16, 10% validation) with `options`.
+    static func trainBook(in workspace: Workspace, _ options: String...) throws -> RecurrentProcess.Output {
+        try workspace.write("book.txt", book)
+        return try workspace.run(["train", "--data", "book.txt", "--corpus", "text", "--hidden-sizes", "16",
+                                             "--letter-size", "4", "--seq-length", "16", "--val-fraction", "0.1",
+                                             "--seed", "5", "--out", "book.json"] + options)
+    }
+
+    @Test("--threads 2 splits a text's streams between two workers")
+    func trainsWithTwoWorkers() throws {
+        let workspace = try Workspace()
+        let book = Self.book
+        let output = try Self.trainBook(in: workspace, "--batch-size", "16", "--val-interval", "50", "--threads", "2",
+                                        "--ticks", "200")
+        try #require(output.status == 0, "train failed: \(output.stderr)")
+        let loaded = try ModelFile.load(workspace.data("book.json"))
+        let corpus = try TextCorpus(text: book, vocabulary: loaded.model.vocabulary, validationFraction: 0.1)
+        let probe = TextTrainer(model: loaded.model, corpus: corpus, settings: TrainingSettings(batchSize: 4),
+                                options: TextTrainingOptions(sequenceLength: 16), random: RandomSource(seed: 1))
+        // Trained: well below the loss of a uniform guess.
+        let loss = try #require(probe.validate()).loss
+        #expect(loss < log(Double(loaded.model.vocabulary.symbolCount)) * 0.7, "validation loss \(loss)")
+    }
+
     @Test("trains on a continuous text, reports validation and writes the best model")
     func trainsWithValidation() throws {
         let workspace = try Workspace()
-        let book = String(repeating: Workspace.sentences.joined(separator: "\n") + "\n", count: 20)
-        try workspace.write("book.txt", book)
-        let output = try workspace.run("train", "--data", "book.txt", "--corpus", "text", "--hidden-sizes", "16",
-                                       "--letter-size", "4", "--batch-size", "4", "--seq-length", "16",
-                                       "--val-fraction", "0.1", "--val-interval", "20", "--dropout", "0.1",
-                                       "--ticks", "100", "--seed", "5", "--out", "book.json")
+        let book = Self.book
+        let output = try Self.trainBook(in: workspace, "--batch-size", "4", "--val-interval", "20", "--dropout", "0.1",
+                                        "--ticks", "100")
         try #require(output.status == 0, "train failed: \(output.stderr)")
         #expect(output.stderr.contains("val loss"), "progress shows validation: \(output.stderr)")
         #expect(output.stdout.contains("best validation loss"))

@@ -18,6 +18,25 @@ struct TextCorpusServiceTests {
         return body
     }
 
+    /// `--job-threads 2`: a text job splits its streams between two workers,
+    /// trains and validates as usual, and the budget counts the replica.
+    @Test func textJobTrainsWithTwoWorkers() async throws {
+        let server = try TestServer(configure: { $0.limits.jobThreads = 2 })
+        try await server.run { client in
+            let id = try await client.create(Self.textModel(["batch_size": 16, "dropout": 0, "generator": "lstm", "max_ticks": 300]))
+            let done = try await client.waitForModel(id, timeout: 60) { status($0) == "succeeded" }
+            #expect(ticks(done) == 300)
+            let losses = (try await client.get("/api/models/\(id)/metrics").json["metrics"] as? [[String: Any]] ?? [])
+                .compactMap { $0["validation_loss"] as? Double }
+            #expect(losses.count >= 2 && losses.last! < losses.first!, "validation losses \(losses)")
+        }
+        let single = MemoryEstimate(generator: .lstm, symbolCount: 30, letterSize: 4, hiddenSizes: [16], batchSize: 16, steps: 16)
+        let double = MemoryEstimate(generator: .lstm, symbolCount: 30, letterSize: 4, hiddenSizes: [16], batchSize: 16, steps: 16,
+                                    workers: 2)
+        let parameters = RecurrentNetwork.parameterCount(generator: .lstm, symbolCount: 30, letterSize: 4, hiddenSizes: [16])
+        #expect(double.totalBytes - single.totalBytes == parameters * 8)
+    }
+
     @Test func textModelTrainsValidatesAndKeepsItsBestWeights() async throws {
         let server = try TestServer()
         try await server.run { client in

@@ -34,6 +34,45 @@ import Testing
         #expect(streams.atStart)
     }
 
+    /// Data-parallel workers train the same model as one thread: the same
+    /// costs and, tick after tick with carried state, the same weights (up to
+    /// the order of float additions).
+    @Test(arguments: [2, 3])
+    func workersTrainTheSameModelAsOneThread(workers: Int) throws {
+        let vocabulary = Vocabulary(sentences: [Self.text])
+        let corpus = try TextCorpus(text: Self.text, vocabulary: vocabulary, validationFraction: 0)
+        func trainer(_ workers: Int) -> TextTrainer {
+            var random = RandomSource(seed: 11)
+            let model = CharacterModel(vocabulary: vocabulary, generator: .lstm, hiddenSizes: [12, 10], letterSize: 6, random: &random)
+            return TextTrainer(model: model, corpus: corpus, settings: TrainingSettings(learningRate: 0.01, batchSize: 24),
+                               options: TextTrainingOptions(sequenceLength: 9, validationInterval: 0, workers: workers),
+                               random: random)
+        }
+        let single = trainer(1), parallel = trainer(workers)
+        #expect(single.workerCount == 1)
+        #expect(parallel.workerCount == workers)
+        for _ in 0..<6 {
+            let one = single.tick(), many = parallel.tick()
+            #expect(one.predictions == many.predictions)
+            #expect(abs(one.cost - many.cost) <= 1e-4 * abs(one.cost), "cost \(one.cost) vs \(many.cost)")
+        }
+        for (mine, theirs) in zip(single.model.network.parameters, parallel.model.network.parameters) {
+            let a = mine.matrix.valueArray, b = theirs.matrix.valueArray
+            // Within 1% of one learning-rate step (RMSProp's steps are about
+            // the learning rate in size whatever the gradient's scale).
+            let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-4, "\(mine.name) differs by \(worst)")
+            // The replicas' gradients were all moved into the model and cleared.
+            #expect(theirs.matrix.gradientArray.allSatisfy { $0 == 0 })
+        }
+        // Too few streams for more workers: one per 8 streams at most.
+        var random = RandomSource(seed: 1)
+        let small = CharacterModel(vocabulary: vocabulary, generator: .rnn, hiddenSizes: [4], letterSize: 2, random: &random)
+        let narrow = TextTrainer(model: small, corpus: corpus, settings: TrainingSettings(batchSize: 12),
+                                 options: TextTrainingOptions(workers: 4), random: random)
+        #expect(narrow.workerCount == 1)
+    }
+
     @Test func validationLossFallsAndTheBestModelIsKept() throws {
         let vocabulary = Vocabulary(sentences: [Self.text])
         let corpus = try TextCorpus(text: Self.text, vocabulary: vocabulary, validationFraction: 0.1)
