@@ -649,6 +649,7 @@ async function attach(id, known) {
     $('temp-slider').value = String(temperature);
     setText('temp-value', short(model.sample_temperature));
   }
+  showShape(model);
   renderModel();
   renderModelRows(lastModelList);
   setText('samples-info', ACTIVE.has(model.status) ? 'Waiting for the first samples of the training job…' : '');
@@ -657,6 +658,20 @@ async function attach(id, known) {
   openStream(generation);
   if (!ACTIVE.has(model.status)) await freshSamples();
   predictSoon();
+}
+
+/** Copies the model's shape and settings into the model options, so that
+ * "Learn / restart" starts a model like the one on screen. */
+function showShape(model) {
+  const config = model.config ?? {};
+  if (config.generator && $('opt-generator').querySelector(`option[value="${config.generator}"]`)) {
+    $('opt-generator').value = config.generator;
+  }
+  if (Array.isArray(config.hidden_sizes)) $('opt-hidden').value = config.hidden_sizes.join(',');
+  if (Number.isFinite(config.letter_size)) $('opt-letter').value = String(config.letter_size);
+  if (Number.isFinite(config.regc)) $('opt-regc').value = String(config.regc);
+  if (Number.isFinite(config.clipval)) $('opt-clip').value = String(config.clipval);
+  if (Number.isFinite(model.learning_rate)) $('opt-lr').value = String(model.learning_rate);
 }
 
 // ---------------------------------------------------------------------------

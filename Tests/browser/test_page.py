@@ -446,6 +446,10 @@ def test_load_pretrained_shows_samples_at_once(page, server):
     perplexity = number(page, "stat-perplexity")
     model = http_json(server, "GET", f"/api/models/{current_id(page)}")
     assert model["config"]["generator"] == "lstm" and model["config"]["hidden_sizes"] == [100]
+    # The model options now describe the model on screen.
+    assert page.find_element(By.ID, "opt-hidden").get_attribute("value") == "100"
+    assert page.find_element(By.ID, "opt-letter").get_attribute("value") == "5"
+    assert page.find_element(By.ID, "opt-generator").get_attribute("value") == "lstm"
     assert perplexity < 6, f"the pretrained model's perplexity on the default corpus is {perplexity}"
     samples = texts(page, "#sample-list li")
     assert sum(len(sample) for sample in samples) > 20
