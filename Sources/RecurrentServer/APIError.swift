@@ -11,15 +11,23 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public var code: String
     public var message: String
     public var field: String?
+    /// Sent as `Retry-After` (503s of storage faults).
+    public var retryAfterSeconds: Int?
 
-    public init(_ status: HTTPResponse.Status, code: String, _ message: String, field: String? = nil) {
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, field: String? = nil,
+                retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
-    public var headers: HTTPFields { [.contentType: "application/json; charset=utf-8"] }
+    public var headers: HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        return headers
+    }
     public var description: String { "\(status.code) \(code): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -70,6 +78,9 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
             return try APIError.bodyTooLarge(maxBodyBytes).response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             return try Self.envelope(for: error, request: request).response(from: request, context: context)
+        } catch let error where StorageFault.reason(error) != nil {
+            context.logger.warning("storage fault: \(error)")
+            return try StorageFault.apiError(error)!.response(from: request, context: context)
         } catch {
             context.logger.error("request failed: \(error)")
             return try APIError(.internalServerError, code: "internal_error", "internal error: \(error)")
