@@ -37,14 +37,16 @@ public final class RecurrentService: Sendable {
     /// The router with every API route, the error envelope and the static files.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ErrorEnvelopeMiddleware(maxBodyBytes: configuration.limits.maxBodyBytes))
-        router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: true, logger: logger))
+        let routes = RouteTable()
+        router.add(middleware: ErrorEnvelopeMiddleware(maxBodyBytes: configuration.limits.maxBodyBytes, routes: routes))
+        router.add(middleware: StaticFiles(configuration.publicDirectory, logger: logger))
         let models = ModelRoutes(store: store, scheduler: scheduler, limits: configuration.limits)
         HealthRoutes(scheduler: scheduler, started: started).register(on: router)
         TransferRoutes(models: models).register(on: router)
         models.register(on: router)
         InferenceRoutes(models: models).register(on: router)
         EventStream(models: models).register(on: router)
+        routes.record(router.routes)
         return router
     }
 
