@@ -141,6 +141,9 @@ struct JSONObject {
         }
     }
 
+    /// Integers beyond 2^53 - 1 are not exact in a JSON number (a double).
+    static let largestExactInteger = 9_007_199_254_740_991.0
+
     func has(_ key: String) -> Bool { values[key] != nil && !(values[key] is NSNull) }
 
     private func raw(_ key: String) -> Any? {
@@ -162,7 +165,7 @@ struct JSONObject {
 
     func int(_ key: String) throws(APIError) -> Int? {
         guard let value = raw(key) else { return nil }
-        guard let number = JSONObject.number(value), number == number.rounded(), abs(number) < 9e15 else {
+        guard let number = JSONObject.number(value), number == number.rounded(), abs(number) <= JSONObject.largestExactInteger else {
             throw APIError.wrongType(key, "an integer")
         }
         return Int(number)
@@ -190,7 +193,7 @@ struct JSONObject {
         guard let array = value as? [Any] else { throw APIError.wrongType(key, "an array of integers") }
         var result: [Int] = []
         for (index, element) in array.enumerated() {
-            guard let number = JSONObject.number(element), number == number.rounded(), abs(number) < 9e15 else {
+            guard let number = JSONObject.number(element), number == number.rounded(), abs(number) <= JSONObject.largestExactInteger else {
                 throw APIError.wrongType("\(key)[\(index)]", "an integer")
             }
             result.append(Int(number))
