@@ -128,11 +128,6 @@ struct JSONObject {
         values = object
     }
 
-    /// Reads and parses the body of `request`, at most `limit` bytes (413 past it).
-    static func read(_ request: Request, limit: Int) async throws -> JSONObject {
-        try JSONObject(bytes: try await collect(request, limit: limit))
-    }
-
     static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: limit)

@@ -8,6 +8,15 @@ struct ModelRoutes: Sendable {
     let store: ModelStore
     let scheduler: JobScheduler
     let limits: ServiceConfiguration.Limits
+    /// Every route's JSON bodies go through it (one budget for the service).
+    let bodies: BodyReader
+
+    init(store: ModelStore, scheduler: JobScheduler, limits: ServiceConfiguration.Limits) {
+        self.store = store
+        self.scheduler = scheduler
+        self.limits = limits
+        bodies = BodyReader(limit: limits.maxBodyBytes)
+    }
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/models") { request, _ in try await create(request) }
@@ -84,7 +93,7 @@ struct ModelRoutes: Sendable {
     // MARK: Create
 
     private func create(_ request: Request) async throws -> Response {
-        let body = try await JSONObject.read(request, limit: limits.maxBodyBytes)
+        let body = try await bodies.read(request)
         let demo = ModelConfig.demo
         let name = try SettingsValidator.name(body, default: "")
         var config = ModelConfig(
@@ -159,7 +168,7 @@ struct ModelRoutes: Sendable {
 
     private func patch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let record = try record(context)
-        let body = try await JSONObject.read(request, limit: limits.maxBodyBytes)
+        let body = try await bodies.read(request)
         var settings = record.settings
         settings.learningRate = try SettingsValidator.positive(body, "learning_rate", default: settings.learningRate)
         settings.sampleTemperature = try SettingsValidator.positive(body, "sample_temperature", default: settings.sampleTemperature)

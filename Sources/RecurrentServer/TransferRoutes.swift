@@ -107,8 +107,7 @@ struct TransferRoutes: Sendable {
     }
 
     private func importModel(_ request: Request) async throws -> Response {
-        let bytes = try await JSONObject.collect(request, limit: limits.maxBodyBytes)
-        let body = try JSONObject(bytes: bytes)
+        let body = try await models.bodies.read(request)
         let root = body.values
         try checkDeclaredShape(root)
         let loaded: LoadedModel
