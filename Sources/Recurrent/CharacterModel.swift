@@ -45,7 +45,9 @@ public final class CharacterModel: @unchecked Sendable {
             let input = position < 0 ? Vocabulary.boundary : sentence[position]
             let target = position == sentence.count - 1 ? Vocabulary.boundary : sentence[position + 1]
             let probabilities = stepper.feed(input)
-            cost -= log(Double(probabilities[target]))
+            // At most −ln of the smallest normal Float: a probability rounded
+            // to 0 would make the whole evaluation infinite.
+            cost -= log(max(Double(probabilities[target]), Double(Float.leastNormalMagnitude)))
         }
         return cost
     }

@@ -12,6 +12,14 @@ public enum Softmax {
     /// first, written to `probabilities` (`logits.rows` elements).
     public static func probabilities(_ logits: Matrix, column: Int = 0, temperature: Float = 1,
                                      into probabilities: UnsafeMutablePointer<Float>) {
+        _ = normalized(logits, column: column, temperature: temperature, into: probabilities)
+    }
+
+    /// Writes the probabilities and returns the largest scaled logit and the
+    /// sum of the exponentials, from which `−ln p` is computed exactly.
+    @inline(__always)
+    private static func normalized(_ logits: Matrix, column: Int, temperature: Float,
+                                   into probabilities: UnsafeMutablePointer<Float>) -> (largest: Float, sum: Float) {
         let rows = logits.rows, stride = logits.columns
         let x = logits.values + column
         var largest = -Float.infinity
@@ -24,6 +32,7 @@ public enum Softmax {
         }
         let scale = 1 / sum
         for row in 0..<rows { probabilities[row] *= scale }
+        return (largest, sum)
     }
 
     /// Probabilities of a single-column `logits` as an array.
@@ -53,8 +62,12 @@ public enum Softmax {
                 if writeGradients { for row in 0..<rows { gradient[row * batch] = 0 } }
                 continue
             }
-            probabilities(logits, column: column, into: scratch)
-            let cost = -log(Double(scratch[target]))
+            let (largest, sum) = normalized(logits, column: column, temperature: 1, into: scratch)
+            // −ln p(target) = largest − logit + ln Σ, not −ln of the rounded
+            // probability: that underflows to 0 once the target's logit trails
+            // by about 87 (with flush-to-zero), and a confident model's loss
+            // became infinite, which the service took for divergence.
+            let cost = Double(largest) - Double(logits.values[column + target * batch]) + log(Double(sum))
             total += cost
             costs?[column] += cost
             if writeGradients {

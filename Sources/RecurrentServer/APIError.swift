@@ -13,17 +13,22 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public var field: String?
     /// Headers the answer carries besides its content type (e.g. `WWW-Authenticate`).
     public var extraHeaders: HTTPFields = [:]
+    /// Sent as `Retry-After` (503s of storage faults).
+    public var retryAfterSeconds: Int?
 
-    public init(_ status: HTTPResponse.Status, code: String, _ message: String, field: String? = nil) {
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, field: String? = nil,
+                retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var headers: HTTPFields {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         headers.append(contentsOf: extraHeaders)
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         return headers
     }
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -66,21 +71,41 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
 /// client needs to parse only one error shape.
 struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxBodyBytes: Int
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as APIError where error.code == "route_not_found" {
+            return try notFound(error, request: request, context: context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
         } catch is NIOTooManyBytesError {
             return try APIError.bodyTooLarge(maxBodyBytes).response(from: request, context: context)
         } catch let error as any HTTPResponseError {
-            return try Self.envelope(for: error, request: request).response(from: request, context: context)
+            let envelope = Self.envelope(for: error, request: request)
+            if envelope.code == "route_not_found" { return try notFound(envelope, request: request, context: context) }
+            return try envelope.response(from: request, context: context)
+        } catch let error where StorageFault.reason(error) != nil {
+            context.logger.warning("storage fault: \(error)")
+            return try StorageFault.apiError(error)!.response(from: request, context: context)
         } catch {
             context.logger.error("request failed: \(error)")
             return try APIError(.internalServerError, code: "internal_error", "internal error: \(error)")
                 .response(from: request, context: context)
         }
+    }
+
+    /// 405 with `Allow` when the path is routed for other methods, else the 404.
+    private func notFound(_ error: APIError, request: Request, context: Context) throws -> Response {
+        let allowed = routes.methods(for: request.uri.path)
+        guard !allowed.isEmpty else { return try error.response(from: request, context: context) }
+        let names = allowed.map(\.rawValue).joined(separator: ", ")
+        var response = try APIError(.methodNotAllowed, code: "method_not_allowed",
+                                    "\(request.method) is not allowed on \(request.uri.path) (allowed: \(names))")
+            .response(from: request, context: context)
+        response.headers[.allow] = names
+        return response
     }
 
     private static func envelope(for error: any HTTPResponseError, request: Request) -> APIError {
@@ -92,6 +117,9 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(.methodNotAllowed, code: "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
         case .contentTooLarge:
             return APIError(.contentTooLarge, code: "body_too_large", detail ?? "the request body is too large")
+        case .badRequest where (request.uri.path.removingPercentEncoding ?? request.uri.path).contains(".."):
+            // FileMiddleware's refusal, which says nothing by itself.
+            return APIError(.badRequest, code: "invalid_path", detail ?? "a path may not contain `..`")
         case .badRequest:
             return APIError(.badRequest, code: "bad_request", detail ?? "bad request")
         default:

@@ -30,7 +30,7 @@ struct InferenceRoutes: Sendable {
 
     private func generate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let record = try models.record(context)
-        let body = try await JSONObject.read(request, limit: limits.maxBodyBytes)
+        let body = try await models.bodies.read(request)
         let count = try body.int("count") ?? 1
         guard (1...limits.maxGenerateCount).contains(count) else {
             throw APIError.invalid("count", "must be in 1...\(limits.maxGenerateCount) (got \(count))")
@@ -99,7 +99,7 @@ struct InferenceRoutes: Sendable {
 
     private func evaluate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let record = try models.record(context)
-        let body = try await JSONObject.read(request, limit: limits.maxBodyBytes)
+        let body = try await models.bodies.read(request)
         guard let text = try body.string("text") else { throw APIError.invalid("text", "is required") }
         guard text.utf8.count <= limits.maxCorpusBytes else {
             throw APIError(.unprocessableContent, code: "corpus_too_large",
@@ -115,7 +115,7 @@ struct InferenceRoutes: Sendable {
 
     private func predict(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let record = try models.record(context)
-        let body = try await JSONObject.read(request, limit: limits.maxBodyBytes)
+        let body = try await models.bodies.read(request)
         let contextText = try body.string("context") ?? ""
         guard contextText.unicodeScalars.count <= limits.maxGenerateLength else {
             throw APIError.invalid("context", "must be at most \(limits.maxGenerateLength) characters")

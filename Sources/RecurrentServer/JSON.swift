@@ -128,11 +128,6 @@ struct JSONObject {
         values = object
     }
 
-    /// Reads and parses the body of `request`, at most `limit` bytes (413 past it).
-    static func read(_ request: Request, limit: Int) async throws -> JSONObject {
-        try JSONObject(bytes: try await collect(request, limit: limit))
-    }
-
     static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: limit)
@@ -140,6 +135,9 @@ struct JSONObject {
             throw APIError.bodyTooLarge(limit)
         }
     }
+
+    /// Integers beyond 2^53 - 1 are not exact in a JSON number (a double).
+    static let largestExactInteger = 9_007_199_254_740_991.0
 
     func has(_ key: String) -> Bool { values[key] != nil && !(values[key] is NSNull) }
 
@@ -162,7 +160,7 @@ struct JSONObject {
 
     func int(_ key: String) throws(APIError) -> Int? {
         guard let value = raw(key) else { return nil }
-        guard let number = JSONObject.number(value), number == number.rounded(), abs(number) < 9e15 else {
+        guard let number = JSONObject.number(value), number == number.rounded(), abs(number) <= JSONObject.largestExactInteger else {
             throw APIError.wrongType(key, "an integer")
         }
         return Int(number)
@@ -190,7 +188,7 @@ struct JSONObject {
         guard let array = value as? [Any] else { throw APIError.wrongType(key, "an array of integers") }
         var result: [Int] = []
         for (index, element) in array.enumerated() {
-            guard let number = JSONObject.number(element), number == number.rounded(), abs(number) < 9e15 else {
+            guard let number = JSONObject.number(element), number == number.rounded(), abs(number) <= JSONObject.largestExactInteger else {
                 throw APIError.wrongType("\(key)[\(index)]", "an integer")
             }
             result.append(Int(number))

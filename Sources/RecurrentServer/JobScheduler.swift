@@ -56,10 +56,17 @@ final class JobScheduler: Sendable {
     /// Jobs that were running or queued when the service last stopped wait
     /// again, rewound to their checkpoints so their history is consistent.
     func recover() throws {
-        let ids = try store.interruptedModels()
-        for id in ids {
-            try store.rewindToCheckpoint(id)
-            try store.setStatus(id, .queued)
+        if store.isReadOnly { logger.warning("the database is read-only: reads are served, every write answers 503") }
+        var ids = try store.interruptedModels()
+        do {
+            for id in ids {
+                try store.rewindToCheckpoint(id)
+                try store.setStatus(id, .queued)
+            }
+        } catch let error where StorageFault.reason(error) != nil {
+            // A read-only or full database still serves reads; the jobs wait for a start that can write.
+            logger.error("cannot resume interrupted jobs: \(error)")
+            ids = []
         }
         state.withLock { $0.queue.append(contentsOf: ids) }
         if !ids.isEmpty { logger.info("resuming \(ids.count) interrupted job(s) from their checkpoints") }

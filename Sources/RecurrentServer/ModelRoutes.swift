@@ -8,6 +8,15 @@ struct ModelRoutes: Sendable {
     let store: ModelStore
     let scheduler: JobScheduler
     let limits: ServiceConfiguration.Limits
+    /// Every route's JSON bodies go through it (one budget for the service).
+    let bodies: BodyReader
+
+    init(store: ModelStore, scheduler: JobScheduler, limits: ServiceConfiguration.Limits) {
+        self.store = store
+        self.scheduler = scheduler
+        self.limits = limits
+        bodies = BodyReader(limit: limits.maxBodyBytes)
+    }
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/models") { request, _ in try await create(request) }
@@ -19,12 +28,16 @@ struct ModelRoutes: Sendable {
         router.patch("/api/models/{id}") { request, context in try await patch(request, context) }
         router.delete("/api/models/{id}") { _, context in
             let record = try record(context)
+            // Stopping the job first would lose its unsaved ticks if the
+            // delete then could not be written.
+            try store.requireWritable()
             await scheduler.remove(record.id)
             try store.delete(record.id)
             return Response(status: .noContent)
         }
         router.post("/api/models/{id}/pause") { _, context in
             let record = try record(context)
+            try requireWritable(record.id)
             try await scheduler.pause(record.id, status: record.status)
             return try current(record.id)
         }
@@ -35,6 +48,7 @@ struct ModelRoutes: Sendable {
         }
         router.post("/api/models/{id}/cancel") { _, context in
             let record = try record(context)
+            try requireWritable(record.id)
             try await scheduler.cancel(record.id, status: record.status)
             return try current(record.id)
         }
@@ -49,6 +63,18 @@ struct ModelRoutes: Sendable {
         let text = context.parameters.get("id") ?? ""
         guard let id = Int64(text), let record = try store.model(id) else { throw APIError.modelNotFound(text) }
         return record
+    }
+
+    /// Before pausing or cancelling: the job's final checkpoint must be
+    /// writable. A job whose flushes fail (disk full) keeps training, and the
+    /// request answers 503, rather than stopping it with nothing saved.
+    private func requireWritable(_ id: Int64) throws {
+        if let fault = scheduler.job(id)?.figures?.storageError {
+            throw APIError(.serviceUnavailable, code: "storage_unavailable",
+                           "model \(id) cannot stop now: its \(fault); try again once storage is back",
+                           retryAfterSeconds: 10)
+        }
+        try store.requireWritable()
     }
 
     private func current(_ id: Int64) throws -> Response {
@@ -67,7 +93,7 @@ struct ModelRoutes: Sendable {
     // MARK: Create
 
     private func create(_ request: Request) async throws -> Response {
-        let body = try await JSONObject.read(request, limit: limits.maxBodyBytes)
+        let body = try await bodies.read(request)
         let demo = ModelConfig.demo
         let name = try SettingsValidator.name(body, default: "")
         var config = ModelConfig(
@@ -103,12 +129,11 @@ struct ModelRoutes: Sendable {
             let solver = Solver(optimizer: config.optimizer)
             let checkpoint = CheckpointRow(weights: CheckpointCodec.encode(network: model.network, solver: solver),
                                            randomState: random.state, ticks: 0, epoch: 0, firstLoss: nil, time: ModelStore.now)
-            let new = NewModel(name: name.isEmpty ? "model" : name, config: config,
+            let new = NewModel(name: name, config: config,
                                vocabulary: ModelLoader.letters(vocabulary), sentences: sentences,
                                parameterCount: model.network.parameterCount, settings: settings)
             return try store.insert(new, status: .idle, checkpoint: checkpoint)
         }
-        if name.isEmpty { try store.update(record.id, name: "model \(record.id)", settings: settings) }
         if start { try scheduler.enqueue(record.id) }
         guard let created = try store.model(record.id) else { throw APIError.modelNotFound(String(record.id)) }
         return JSON.response(ModelView.dictionary(created, live: nil), status: .created,
@@ -143,7 +168,7 @@ struct ModelRoutes: Sendable {
 
     private func patch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let record = try record(context)
-        let body = try await JSONObject.read(request, limit: limits.maxBodyBytes)
+        let body = try await bodies.read(request)
         var settings = record.settings
         settings.learningRate = try SettingsValidator.positive(body, "learning_rate", default: settings.learningRate)
         settings.sampleTemperature = try SettingsValidator.positive(body, "sample_temperature", default: settings.sampleTemperature)

@@ -176,18 +176,22 @@ enum SettingsValidator {
         return size
     }
 
+    /// The range of rates, temperatures and clips: well inside Float's, where
+    /// the engine computes (the OpenAPI document states the same bounds).
+    static let positiveRange = 1e-30...1e30
+
     static func positive(_ body: JSONObject, _ key: String, default value: Double) throws(APIError) -> Double {
         guard let number = try body.double(key) else { return value }
-        guard number.isFinite, number > 0, Float(number).isFinite, Float(number) > 0 else {
-            throw APIError.invalid(key, "must be a finite number greater than 0 (got \(number))")
+        guard positiveRange.contains(number) else {
+            throw APIError.invalid(key, "must be a number in 1e-30...1e30 (got \(number))")
         }
         return number
     }
 
     static func regc(_ body: JSONObject, default value: Double) throws(APIError) -> Double {
         guard let number = try body.double("regc") else { return value }
-        guard number.isFinite, number >= 0, Float(number).isFinite else {
-            throw APIError.invalid("regc", "must be a finite number >= 0 (got \(number))")
+        guard (0...positiveRange.upperBound).contains(number) else {
+            throw APIError.invalid("regc", "must be a number in 0...1e30 (got \(number))")
         }
         return number
     }
@@ -209,8 +213,19 @@ enum SettingsValidator {
 
     static func name(_ body: JSONObject, default value: String) throws(APIError) -> String {
         guard let name = try body.string("name") else { return value }
-        guard name.count <= 200 else { throw APIError.invalid("name", "must be at most 200 characters") }
+        // Characters are Unicode scalars, as JSON Schema's maxLength counts them.
+        guard name.unicodeScalars.count <= 200 else { throw APIError.invalid("name", "must be at most 200 characters") }
+        try refuseNUL(name, field: "name")
         return name
+    }
+
+    /// U+0000 is refused in what the service stores as text: SQLite's driver
+    /// here ends text at it, so a name or a recorded sample would come back
+    /// cut short.
+    static func refuseNUL(_ text: String, field: String) throws(APIError) {
+        guard let offset = text.unicodeScalars.firstIndex(of: "\u{0}") else { return }
+        let position = text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: offset)
+        throw APIError.invalid(field, "must not contain the character U+0000 (found at position \(position))")
     }
 
     /// `corpus`, `batch_size`, `seq_length`, `val_fraction`, `val_interval`,
@@ -230,10 +245,12 @@ enum SettingsValidator {
             }
             value = number
         }
+        // At most 0.99: a JSON parser may round 0.9999999999999999 to 1, which
+        // would hold out the whole text or drop every input.
         func fraction(_ key: String, _ value: inout Double, allowZero: Bool) throws(APIError) {
             guard let number = try body.double(key) else { return }
-            guard number.isFinite, number < 1, allowZero ? number >= 0 : number > 0 else {
-                throw APIError.invalid(key, "must be a number in \(allowZero ? "[0" : "(0"), 1) (got \(number))")
+            guard number.isFinite, number <= 0.99, allowZero ? number >= 0 : number > 0 else {
+                throw APIError.invalid(key, "must be a number in \(allowZero ? "[0" : "(0"), 0.99] (got \(number))")
             }
             value = number
         }
@@ -260,6 +277,7 @@ enum SettingsValidator {
         }
         guard let whole = text ?? list?.joined(separator: "\n") else { return nil }
         let field = text != nil ? "text" : "sentences"
+        try refuseNUL(whole, field: field)
         guard whole.utf8.count <= limits.maxCorpusBytes else {
             throw APIError(.unprocessableContent, code: "corpus_too_large",
                            "the corpus is \(whole.utf8.count) bytes, more than the limit of \(limits.maxCorpusBytes)", field: field)
@@ -287,6 +305,7 @@ enum SettingsValidator {
             throw APIError(.unprocessableContent, code: "corpus_too_large",
                            "the corpus is \(bytes) bytes, more than the limit of \(limits.maxCorpusBytes)", field: field)
         }
+        try refuseNUL(text ?? list!.joined(separator: "\n"), field: field)
         let sentences = text.map(Sentences.split) ?? Sentences.split(list!.joined(separator: "\n"))
         guard !sentences.isEmpty else {
             throw APIError(.unprocessableContent, code: "empty_corpus",

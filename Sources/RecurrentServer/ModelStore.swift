@@ -20,9 +20,30 @@ final class ModelStore: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        (pool, isReadOnly) = try Self.open(path: path, configuration: configuration)
     }
+
+    private static func open(path: String, configuration: Configuration) throws -> (DatabasePool, Bool) {
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try migrator.migrate(pool)
+            return (pool, false)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            // A file the service may not write still serves reads: every
+            // write then answers 503 storage_unavailable.
+            var readOnly = configuration
+            readOnly.readonly = true
+            let pool = try DatabasePool(path: path, configuration: readOnly)
+            guard try pool.read({ db in try migrator.hasCompletedMigrations(db) }) else {
+                throw StoreOpenError(message: "the database \(path) is read-only and older than this version: "
+                                     + "make it writable once so it can be migrated")
+            }
+            return (pool, true)
+        }
+    }
+
+    /// Whether the file was opened read-only (it could not be written).
+    let isReadOnly: Bool
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -135,7 +156,19 @@ final class ModelStore: Sendable {
 
     // MARK: Models
 
+    /// Fails with the database's own error (a storage fault: read-only, disk
+    /// full, ...) when nothing can be written, before a request starts a
+    /// change it could not record, such as stopping a job. It rewrites the
+    /// header's user_version with its own value: a real one-page write.
+    func requireWritable() throws {
+        try pool.write { db in
+            let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            try db.execute(sql: "PRAGMA user_version = \(version)")
+        }
+    }
+
     /// Inserts a model with its corpus and first checkpoint in one transaction.
+    /// An empty name becomes "model <id>".
     func insert(_ model: NewModel, status: ModelStatus, checkpoint: CheckpointRow) throws -> ModelRecord {
         let vocabulary = String(decoding: try JSONEncoder().encode(model.vocabulary), as: UTF8.self)
         let sentences = try model.sentences.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
@@ -150,6 +183,9 @@ final class ModelStore: Sendable {
                                  model.settings.sampleTemperature, model.settings.maxTicks, now, now,
                                  status == .queued ? now : nil])
             let id = db.lastInsertedRowID
+            if model.name.isEmpty {
+                try db.execute(sql: "UPDATE models SET name = ? WHERE id = ?", arguments: ["model \(id)", id])
+            }
             if let sentences {
                 try db.execute(sql: "INSERT INTO corpora (model_id, sentences) VALUES (?, ?)", arguments: [id, sentences])
             }
@@ -337,6 +373,12 @@ final class ModelStore: Sendable {
     func totalModels() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM models") ?? 0 }
     }
+}
+
+/// The database cannot be opened for this service.
+struct StoreOpenError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 extension Optional where Wrapped == Double {

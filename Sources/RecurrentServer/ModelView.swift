@@ -43,7 +43,8 @@ enum ModelView {
             "best_step": figures.bestStep.map { $0 as Any } ?? NSNull(),
             "checkpoint_ticks": record.checkpointTicks.map { $0 as Any } ?? NSNull(),
             "checkpoint_at": JSON.time(record.checkpointAt),
-            "error": record.error.map { $0 as Any } ?? NSNull(),
+            // While storage fails, a running job says so here.
+            "error": (record.error ?? (training ? live?.storageError : nil)).map { $0 as Any } ?? NSNull(),
             "created_at": JSON.time(record.createdAt),
             "updated_at": JSON.time(record.updatedAt),
         ]

@@ -49,16 +49,17 @@ public final class RecurrentService: Sendable {
     /// read; static files last.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        let routes = RouteTable()
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestLogMiddleware(logger: logger))
         if !configuration.corsOrigins.isEmpty {
             router.add(middleware: AllowedOriginsMiddleware(origins: configuration.corsOrigins))
         }
-        router.add(middleware: ErrorEnvelopeMiddleware(maxBodyBytes: configuration.limits.maxBodyBytes))
+        router.add(middleware: ErrorEnvelopeMiddleware(maxBodyBytes: configuration.limits.maxBodyBytes, routes: routes))
         if configuration.requiresToken, let token = configuration.apiToken {
             router.add(middleware: BearerTokenMiddleware(token: token, tokenForReads: configuration.tokenForReads))
         }
-        router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: true, logger: logger))
+        router.add(middleware: StaticFiles(configuration.publicDirectory, logger: logger))
         let models = ModelRoutes(store: store, scheduler: scheduler, limits: configuration.limits)
         HealthRoutes(scheduler: scheduler, started: started).register(on: router)
         MetricsRoutes(metrics: metrics, store: store).register(on: router)
@@ -66,6 +67,7 @@ public final class RecurrentService: Sendable {
         models.register(on: router)
         InferenceRoutes(models: models).register(on: router)
         EventStream(models: models).register(on: router)
+        routes.record(router.routes)
         return router
     }
 

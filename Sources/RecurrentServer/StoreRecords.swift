@@ -159,6 +159,8 @@ struct ProgressFigures: Sendable {
     var validationLoss: Double?
     var bestValidationLoss: Double?
     var bestStep: Int?
+    /// Set while the job's writes fail for a storage fault (it trains on).
+    var storageError: String?
 }
 
 /// Decoded `config` and `vocabulary` columns by their text: they never change

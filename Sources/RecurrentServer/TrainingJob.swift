@@ -28,6 +28,29 @@ struct StoreWriteError: Error, CustomStringConvertible {
     var description: String { "could not write to the database: \(message)" }
 }
 
+/// What a job could not write because of a storage fault, waiting for its
+/// next flush. Metric points are all kept (one per 100 ticks); of the recorded
+/// samples only the newest `maxSamples`, so a long outage cannot fill memory.
+struct UnwrittenBatch: Sendable {
+    static let maxSamples = 5000
+    var metrics: [MetricPoint] = []
+    var samples: [SampleEntry] = []
+    var checkpoint: CheckpointRow?
+    /// Why the last write failed; nil once a write succeeded.
+    var fault: String?
+
+    /// This batch followed by a newer one (whose checkpoint, if any, wins).
+    func adding(metrics newMetrics: [MetricPoint], samples newSamples: [SampleEntry], checkpoint newCheckpoint: CheckpointRow?)
+        -> UnwrittenBatch {
+        var batch = self
+        batch.metrics += newMetrics
+        batch.samples += newSamples
+        if batch.samples.count > Self.maxSamples { batch.samples.removeFirst(batch.samples.count - Self.maxSamples) }
+        batch.checkpoint = newCheckpoint ?? checkpoint
+        return batch
+    }
+}
+
 /// A consistent copy of a job's training state, taken between ticks.
 struct TrainingState: @unchecked Sendable {
     var model: CharacterModel
@@ -89,6 +112,10 @@ final class TrainingJob: Sendable {
     private let published = Mutex(Published())
     private let pendingSamples = Mutex<[SampleEntry]>([])
     private let latestGreedy = Mutex<String?>(nil)
+    /// Writes that met a storage fault (disk full, read-only, ...), kept for
+    /// the next flush so training goes on and nothing is lost once storage
+    /// is back; only used on the writer queue.
+    private let unwritten = Mutex(UnwrittenBatch())
     private let sampleQueue: DispatchQueue
     /// Store writes happen here, in order, so the training thread never
     /// waits for the disk (an fsync can take longer than many ticks).
@@ -158,6 +185,7 @@ final class TrainingJob: Sendable {
     var figures: ProgressFigures? {
         var figures = published.withLock { $0.figures }
         if let greedy = latestGreedy.withLock({ $0 }) { figures?.greedyText = greedy }
+        figures?.storageError = unwritten.withLock { $0.fault }
         return figures
     }
 
@@ -299,17 +327,29 @@ final class TrainingJob: Sendable {
             pendingMetrics.removeAll()
             if let failure = control.withLock({ $0.writeError }) { throw StoreWriteError(message: failure) }
             writer.async { [self, written] in
+                let batch = unwritten.withLock { $0.adding(metrics: metrics, samples: samples, checkpoint: saved) }
                 do {
-                    try store.flush(modelID, figures: written, metrics: metrics, samples: samples, checkpoint: saved)
+                    try store.flush(modelID, figures: written, metrics: batch.metrics, samples: batch.samples,
+                                    checkpoint: batch.checkpoint)
+                    unwritten.withLock { $0 = UnwrittenBatch() }
                 } catch {
-                    control.withLock { $0.writeError = "\(error)" }
+                    if let reason = StorageFault.reason(error) {
+                        unwritten.withLock {
+                            $0 = batch
+                            $0.fault = "checkpoints cannot be saved: \(reason); training goes on and saves once storage is back"
+                        }
+                    } else {
+                        control.withLock { $0.writeError = "\(error)" }
+                    }
                 }
             }
         }
-        /// Waits for every queued write; throws the first that failed.
+        /// Waits for every queued write; throws the first that failed, or the
+        /// storage fault that still keeps the last flush from the disk.
         func drainWrites() throws {
             writer.sync {}
             if let failure = control.withLock({ $0.writeError }) { throw StoreWriteError(message: failure) }
+            if let fault = unwritten.withLock({ $0.fault }) { throw StoreWriteError(message: fault) }
         }
         func median(_ values: [Double]) -> Double? {
             guard !values.isEmpty else { return nil }

@@ -75,10 +75,41 @@ struct TransferRoutes: Sendable {
 
     // MARK: Import
 
+    /// The network a file declares, checked against the service's limits and
+    /// memory budget before `ModelFile` allocates its matrices: a few bytes
+    /// of JSON must not make the service allocate gigabytes to refuse them.
+    /// Fields of the wrong type are left for `ModelFile` to name.
+    private func checkDeclaredShape(_ root: [String: Any]) throws {
+        guard let sizes = root["hidden_sizes"] as? [Any], !sizes.isEmpty else { return }
+        guard sizes.count <= limits.maxLayers else {
+            throw APIError.invalid("hidden_sizes", "must list 1 to \(limits.maxLayers) layer sizes (got \(sizes.count))")
+        }
+        var hiddenSizes: [Int] = []
+        for (index, size) in sizes.enumerated() {
+            guard let value = JSONObject.number(size), value == value.rounded(), abs(value) < 9e15 else { return }
+            guard limits.hiddenSizes.contains(Int(value)) else {
+                throw APIError.invalid("hidden_sizes[\(index)]", "must be in \(limits.hiddenSizes.lowerBound)...\(limits.hiddenSizes.upperBound) (got \(Int(value)))")
+            }
+            hiddenSizes.append(Int(value))
+        }
+        guard let letter = root["letter_size"].flatMap(JSONObject.number), letter == letter.rounded(), abs(letter) < 9e15 else { return }
+        guard limits.letterSizes.contains(Int(letter)) else {
+            throw APIError.invalid("letter_size", "must be in \(limits.letterSizes.lowerBound)...\(limits.letterSizes.upperBound) (got \(Int(letter)))")
+        }
+        guard let generator = (root["generator"] as? String).flatMap(Generator.init(rawValue:)),
+              let letters = root["letterToIndex"] as? [String: Any] else { return }
+        let optimizer = (root["optimizer"] as? String).flatMap(Optimizer.init(rawValue:)) ?? .rmsprop
+        // The weights alone (one sequence of one step); the full check with
+        // the corpus settings follows the load.
+        let config = ModelConfig(generator: generator, hiddenSizes: hiddenSizes, letterSize: Int(letter), optimizer: optimizer,
+                                 regc: 0, clipval: 1, seed: nil)
+        try SettingsValidator.checkBudget(config: config, symbolCount: letters.count + 1, longestSentence: 0, limits: limits)
+    }
+
     private func importModel(_ request: Request) async throws -> Response {
-        let bytes = try await JSONObject.collect(request, limit: limits.maxBodyBytes)
-        let body = try JSONObject(bytes: bytes)
+        let body = try await models.bodies.read(request)
         let root = body.values
+        try checkDeclaredShape(root)
         let loaded: LoadedModel
         do {
             loaded = try ModelFile.load(root)
@@ -126,6 +157,11 @@ struct TransferRoutes: Sendable {
             ? try SettingsValidator.textCorpus(body, config: config, limits: limits)
             : try SettingsValidator.corpus(body, limits: limits)
         let vocabulary = loaded.model.vocabulary
+        if vocabulary.letters.contains("\u{0}") {
+            throw APIError(.unprocessableContent, code: "invalid_model_file",
+                           "the vocabulary holds the character U+0000, which the service cannot store in samples",
+                           field: "letterToIndex")
+        }
         if let sentences {
             for sentence in sentences {
                 if case .failure(let unknown) = vocabulary.encode(sentence) {

@@ -102,6 +102,26 @@ import Testing
     }
 }
 
+@Suite struct ConfidentLossTests {
+    /// A target whose logit trails by 200 has a probability that rounds to 0
+    /// in Float; its loss is still the exact, finite 200 nats.
+    @Test func lossStaysFiniteWhenTheTargetsProbabilityUnderflows() {
+        let logits = Matrix(rows: 3, columns: 1, values: [200, 0, 0])
+        var scratch = [Float](repeating: 0, count: 3)
+        let cost = [0, 1].withUnsafeBufferPointer { targets in
+            scratch.withUnsafeMutableBufferPointer { buffer in
+                Softmax.crossEntropy(logits, targets: UnsafeBufferPointer(rebasing: targets[1...1]), writeGradients: true,
+                                     scratch: buffer.baseAddress!)
+            }
+        }
+        #expect(scratch[1] == 0)
+        #expect(cost.isFinite)
+        #expect(abs(cost - 200) < 1e-3)
+        #expect(logits.gradients[1] == -1)
+        #expect(abs(logits.gradients[0] - 1) < 1e-6)
+    }
+}
+
 @Suite struct NetworkShapeTests {
     @Test(arguments: Generator.allCases)
     func parameterCountWithoutAllocatingMatchesTheNetwork(generator: Generator) {
