@@ -134,7 +134,18 @@ struct ModelRoutes: Sendable {
                                parameterCount: model.network.parameterCount, settings: settings)
             return try store.insert(new, status: .idle, checkpoint: checkpoint)
         }
-        if start { try scheduler.enqueue(record.id) }
+        if start {
+            do {
+                try scheduler.enqueue(record.id)
+            } catch {
+                // The model is stored (idle); say so rather than "nothing was changed".
+                guard let reason = StorageFault.reason(error) else { throw error }
+                throw APIError(.serviceUnavailable, code: "storage_unavailable",
+                               "model \(record.id) was created but could not be queued: \(reason); "
+                                   + "resume it (POST /api/models/\(record.id)/resume) once storage is back",
+                               retryAfterSeconds: 10)
+            }
+        }
         guard let created = try store.model(record.id) else { throw APIError.modelNotFound(String(record.id)) }
         return JSON.response(ModelView.dictionary(created, live: nil), status: .created,
                              headers: [.location: "/api/models/\(record.id)"])

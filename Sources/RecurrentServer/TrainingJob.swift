@@ -316,6 +316,10 @@ final class TrainingJob: Sendable {
                           firstLoss: firstLoss, time: ModelStore.now)
         }
         func flush(checkpoint: Bool) throws {
+            // At most one checkpoint in flight: when the disk is slower than
+            // the interval, training waits rather than letting unwritten
+            // checkpoints (and the progress a crash would lose) pile up.
+            if checkpoint { writer.sync {} }
             let samples = pendingSamples.withLock { pending in
                 defer { pending.removeAll() }
                 return pending
@@ -406,7 +410,16 @@ final class TrainingJob: Sendable {
                                            "best_step": figures.bestStep.map { $0 as Any } ?? NSNull()])
             }
             let loss = result.loss
-            if !loss.isFinite || (firstLoss.map { loss > 3 * $0 } ?? false) {
+            // Diverged: a loss that is not finite, or losses that stay above
+            // three times the first recorded one (the median of the last 100
+            // ticks, computed only for such a tick): one sentence that an
+            // overconfident model gets badly wrong is no divergence, and it
+            // failed healthy jobs after tens of thousands of ticks.
+            let diverged = !loss.isFinite || (firstLoss.map { first in
+                loss > 3 * first && recent.count >= 20
+                    && log(median(recent + [result.perplexity]) ?? 0) > 3 * first
+            } ?? false)
+            if diverged {
                 let saved = (try? store.checkpoint(modelID))?.ticks ?? 0
                 let message = "training diverged at tick \(trainer.ticks): loss \(loss) per character"
                     + (firstLoss.map { String(format: " (the first recorded loss was %.4f)", $0) } ?? "")

@@ -71,13 +71,14 @@ class Server:
     """One `recurrent serve` process on a free port; restartable on the same database."""
 
     def __init__(self, folder, *, database=None, public=PUBLIC, max_jobs=2, checkpoint_seconds=30.0,
-                 user=None, extra_args=()):
+                 user=None, extra_args=(), binary=None):
         self.folder = Path(folder)
         self.database = Path(database) if database else self.folder / "db.sqlite"
         self.public = Path(public)
         self.max_jobs = max_jobs
         self.checkpoint_seconds = checkpoint_seconds
         self.user = user  # (uid, gid) to drop to, for read-only file tests
+        self.binary = Path(binary) if binary else BINARY
         self.extra_args = list(extra_args)
         self.process = None
         self.port = None
@@ -95,9 +96,9 @@ class Server:
 
     def start(self, wait=True):
         assert self.process is None or self.process.poll() is not None, "the server is already running"
-        if not BINARY.exists():
-            raise HarnessError(f"the server binary {BINARY} does not exist: build it with "
-                        "`swift build --product recurrent` or set RECURRENT_BINARY")
+        if not self.binary.exists():
+            raise HarnessError(f"the server binary {self.binary} does not exist: build it with "
+                               "`swift build --product recurrent` or set RECURRENT_BINARY")
         self.port = free_port()
         self.starts += 1
         log = open(self.log_path, "ab")
@@ -112,7 +113,7 @@ class Server:
                 os.setgid(gid)
                 os.setuid(uid)
         self.process = subprocess.Popen(
-            [str(BINARY), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            [str(self.binary), "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--database", str(self.database), "--public", str(self.public),
              "--max-jobs", str(self.max_jobs), "--checkpoint-seconds", str(self.checkpoint_seconds),
              *self.extra_args],

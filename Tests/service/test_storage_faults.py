@@ -12,6 +12,7 @@ started as `nobody`, may not write.
 import errno
 import os
 import pwd
+import shutil
 import sqlite3
 import subprocess
 
@@ -134,6 +135,7 @@ def test_full_disk_answers_503_while_reads_and_jobs_go_on(small_disk, make_serve
                                  "requests_refused_with_503": "create, import, pause, cancel"})
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the database to another user")
 def test_read_only_database_serves_reads_and_refuses_writes(make_server, workdir):
     server = make_server(max_jobs=2, checkpoint_seconds=1).start()
     done = server.create(small_model(name="done", max_ticks=200))
@@ -155,6 +157,11 @@ def test_read_only_database_serves_reads_and_refuses_writes(make_server, workdir
     nobody = pwd.getpwnam("nobody")
     os.chown(workdir, nobody.pw_uid, nobody.pw_gid)  # the folder: SQLite's -shm and -wal
     os.chmod(server.database, 0o444)
+    # The binary and the page from inside the test's folder, which `nobody`
+    # can reach wherever the repository lives.
+    shutil.copy2(server.binary, workdir / "recurrent")
+    shutil.copytree(server.public, workdir / "public")
+    server.binary, server.public = workdir / "recurrent", workdir / "public"
     server.user = (nobody.pw_uid, nobody.pw_gid)
     server.start()
 
