@@ -76,6 +76,10 @@ struct TrainingState: @unchecked Sendable {
 final class TrainingJob: Sendable {
     /// Recorded samples and snapshots are taken at this tick interval.
     static let sampleInterval = 50
+    /// ...but at most one round of recorded samples a second: a small model
+    /// trains thousands of ticks a second, and six rows every 50 ticks would
+    /// grow the samples table by gigabytes an hour.
+    static let sampleRoundSeconds = 1.0
     /// Samples at the model's temperature every `sampleInterval` ticks.
     static let samplesPerRecord = 5
     /// A metric point every this many ticks (the demo's loss graph cadence).
@@ -295,6 +299,7 @@ final class TrainingJob: Sendable {
         var lastProgress = (time: start, ticks: trainer.ticks, predictions: 0)
         var lastMetric = (time: start, ticks: trainer.ticks)
         var lastFlush = start, lastCheckpoint = start
+        var lastSampleRound = -Double.infinity
         var predictions = 0
         var counted = (ticks: trainer.ticks, predictions: 0)
         /// Adds the progress since the last call to the service's counters.
@@ -447,14 +452,16 @@ final class TrainingJob: Sendable {
             figures.learningRate = currentLearningRate()
 
             let ticks = trainer.ticks
+            let now = Self.monotonicSeconds()
             if ticks % Self.sampleInterval == 0 {
                 let snapshot = model.copy()
                 published.withLock { $0.snapshot = snapshot }
-                if samplingBusy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+                if now - lastSampleRound >= Self.sampleRoundSeconds,
+                   samplingBusy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+                    lastSampleRound = now
                     recordSamples(from: snapshot, step: ticks, temperature: settings.sampleTemperature)
                 }
             }
-            let now = Self.monotonicSeconds()
             if ticks % Self.metricInterval == 0, let middle = median(windowPerplexities) {
                 let elapsed = now - lastMetric.time
                 let point = MetricPoint(step: ticks, medianPerplexity: middle,

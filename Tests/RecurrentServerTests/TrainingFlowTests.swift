@@ -96,6 +96,24 @@ struct TrainingFlowTests {
         }
     }
 
+    /// A fast model records a round of samples at most once a second, not
+    /// every 50 ticks, so the samples table grows with time, not with ticks.
+    @Test func recordedSamplesAreAtMostOneRoundASecond() async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            let started = Date()
+            let id = try await client.create(TestServer.smallModel(["hidden_sizes": [4], "letter_size": 2]))
+            let trained = try await client.waitForModel(id) { ticks($0) >= 3000 && Date().timeIntervalSince(started) > 2 }
+            let paused = try await client.post("/api/models/\(id)/pause")
+            #expect(paused.status == .ok)
+            let elapsed = Date().timeIntervalSince(started)
+            let rounds = try #require(try server.store.rowCounts(Int64(id))["samples"]) / (TrainingJob.samplesPerRecord + 1)
+            #expect(rounds >= 1)
+            #expect(Double(rounds) <= elapsed.rounded(.up) + 1, "\(rounds) rounds in \(elapsed) s")
+            #expect(ticks(trained) / TrainingJob.sampleInterval > 2 * rounds, "every 50 ticks would have been more rounds")
+        }
+    }
+
     @Test func listNewestFirstWithCursorAndStatusFilter() async throws {
         let server = try TestServer()
         try await server.run { client in
