@@ -116,6 +116,15 @@ struct JSONObject {
             values = [:]
             return
         }
+        // JSONSerialization builds an object per value: 8 MiB of `{},` took
+        // about 200 MB. No request needs many objects and arrays (a model
+        // file has a few hundred; numbers and strings are not counted), so
+        // such a body is refused before it is parsed.
+        let containers = Self.containerCount(bytes, stoppingAfter: Self.maximumContainers)
+        guard containers <= Self.maximumContainers else {
+            throw APIError(.badRequest, code: "too_many_containers",
+                           "the request body has more than \(Self.maximumContainers) JSON objects and arrays; no request needs that many")
+        }
         let parsed: Any
         do {
             parsed = try JSONSerialization.jsonObject(with: Data(buffer: bytes), options: [.fragmentsAllowed])
@@ -126,6 +135,28 @@ struct JSONObject {
             throw APIError(.badRequest, code: "invalid_type", "the request body must be a JSON object")
         }
         values = object
+    }
+
+    /// Most objects and arrays a request body may hold.
+    static let maximumContainers = 100_000
+
+    /// Objects and arrays opened in `bytes` outside strings (counting stops
+    /// once past `limit`); malformed JSON is left to the parser to report.
+    static func containerCount(_ bytes: ByteBuffer, stoppingAfter limit: Int) -> Int {
+        bytes.withUnsafeReadableBytes { raw in
+            var count = 0, inString = false, escaped = false
+            for byte in raw {
+                if inString {
+                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = true
+                } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
+                    count += 1
+                    if count > limit { break }
+                }
+            }
+            return count
+        }
     }
 
     static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {

@@ -148,3 +148,30 @@ struct BadInputTests {
         }
     }
 }
+
+/// The scan that refuses bodies of very many objects and arrays before parsing.
+@Suite struct JSONContainerCountTests {
+    static func count(_ text: String, limit: Int = .max) -> Int {
+        JSONObject.containerCount(ByteBuffer(string: text), stoppingAfter: limit)
+    }
+
+    @Test func countsObjectsAndArraysOutsideStrings() {
+        #expect(Self.count(#"{"a":[1,2,{"b":[]}]}"#) == 4)
+        #expect(Self.count(#"{"text":"{[{[ not counted ]}]}"}"#) == 1)
+        #expect(Self.count(#"{"text":"an escaped quote \" then [ still inside","x":[]}"#) == 2)
+        #expect(Self.count(#"{"text":"a backslash \\","x":[[]]}"#) == 3)
+        #expect(Self.count(String(repeating: "[", count: 50), limit: 10) == 11)
+    }
+
+    @Test func tooManyContainersIsA400BeforeParsing() throws {
+        let body = "{\"x\":[" + String(repeating: "{},", count: JSONObject.maximumContainers) + "{}]}"
+        #expect(throws: APIError.self) { try JSONObject(bytes: ByteBuffer(string: body)) }
+        do {
+            _ = try JSONObject(bytes: ByteBuffer(string: body))
+        } catch {
+            #expect(error.status == .badRequest && error.code == "too_many_containers")
+        }
+        let fine = "{\"x\":[" + String(repeating: "{},", count: 1000) + "{}]}"
+        #expect(try JSONObject(bytes: ByteBuffer(string: fine)).values["x"] != nil)
+    }
+}
