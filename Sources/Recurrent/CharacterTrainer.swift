@@ -83,7 +83,10 @@ public final class CharacterTrainer: @unchecked Sendable {
     /// One tick: sample a batch, forward, backward, solver step.
     @discardableResult
     public func tick() -> TickResult {
-        FloatingPointMode.flushSubnormalsToZero()
+        FloatingPointMode.withSubnormalsFlushedToZero { trainOneTick() }
+    }
+
+    private func trainOneTick() -> TickResult {
         let batchSize = max(1, settings.batchSize)
         var chosen: [[Int]] = []
         chosen.reserveCapacity(batchSize)

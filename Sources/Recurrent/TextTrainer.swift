@@ -114,7 +114,10 @@ public final class TextTrainer: @unchecked Sendable {
     /// solver step, and a validation when one is due.
     @discardableResult
     public func tick() -> TickResult {
-        FloatingPointMode.flushSubnormalsToZero()
+        FloatingPointMode.withSubnormalsFlushedToZero { trainOneTick() }
+    }
+
+    private func trainOneTick() -> TickResult {
         if !streams.nextWindow(into: &grid, steps: options.sequenceLength) {
             completedEpochs += 1
             settings.learningRate *= options.learningRateDecay
@@ -152,7 +155,10 @@ public final class TextTrainer: @unchecked Sendable {
     @discardableResult
     public func validate() -> ValidationResult? {
         guard !corpus.validation.isEmpty else { return nil }
-        FloatingPointMode.flushSubnormalsToZero()
+        return FloatingPointMode.withSubnormalsFlushedToZero { scoreValidation() }
+    }
+
+    private func scoreValidation() -> ValidationResult {
         let text = Array(corpus.validation.prefix(options.validationLimit))
         var validationStreams = TextStreams(text: text, width: min(batchSize, max(1, text.count / 2)))
         let state = WindowWorker.makeState(model.network, width: validationStreams.width)

@@ -55,10 +55,12 @@ final class WindowWorker {
     /// Forward and backward of this worker's slice of `window`; gradients
     /// accumulate in `network`.
     func train(_ window: SequenceGrid, dropout: Float, sliced: Bool) {
-        FloatingPointMode.flushSubnormalsToZero()  // per thread: workers run on Dispatch's threads
-        if sliced { grid.copyColumns(columns, of: window) }
-        cost = Self.run(network, sliced ? grid : window, on: graph, carrying: carried, dropout: dropout, random: &random)
-        graph.backward()
+        // Per thread, and scoped: workers run on Dispatch's shared threads.
+        FloatingPointMode.withSubnormalsFlushedToZero {
+            if sliced { grid.copyColumns(columns, of: window) }
+            cost = Self.run(network, sliced ? grid : window, on: graph, carrying: carried, dropout: dropout, random: &random)
+            graph.backward()
+        }
     }
 
     /// Copies the model's weights into this replica before a tick.

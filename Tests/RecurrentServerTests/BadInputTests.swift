@@ -175,3 +175,26 @@ struct BadInputTests {
         #expect(try JSONObject(bytes: ByteBuffer(string: fine)).values["x"] != nil)
     }
 }
+
+/// A subnormal number in a request reads the same way every time, whichever
+/// thread handles it (training once left threads treating subnormals as zero,
+/// and the same request was then accepted, refused or answered 500).
+@Suite(.serialized) struct SubnormalNumberTests {
+    @Test func aSubnormalValueIsReadConsistently() async throws {
+        try await TestServer().run { client in
+            // Something trains meanwhile, on the threads the service shares.
+            _ = try await client.create(TestServer.smallModel(["max_ticks": 2000]))
+            var statuses: [Int] = []
+            for index in 0..<12 {
+                let reply = try await client.post("/api/models", TestServer.smallModel([
+                    "name": "subnormal \(index)", "start": false, "regc": 1.1125369292536007e-308,
+                ]))
+                statuses.append(reply.status.code)
+                #expect(reply.status.code < 500, "\(reply.text)")
+            }
+            #expect(Set(statuses) == [201], "\(statuses)")
+            let stored = try await client.get("/api/models?limit=50").json["models"] as? [[String: Any]] ?? []
+            #expect(stored.count == 13)
+        }
+    }
+}

@@ -73,6 +73,27 @@ import Testing
         #expect(narrow.workerCount == 1)
     }
 
+    /// Training flushes subnormals to zero only while it runs: the calling
+    /// thread (in a service, one that also parses requests) gets its mode back.
+    @Test func trainingLeavesTheThreadsFloatingPointModeAsItWas() throws {
+        #expect(!FloatingPointMode.flushesSubnormals)
+        #expect(FloatingPointMode.withSubnormalsFlushedToZero { FloatingPointMode.flushesSubnormals })
+        let vocabulary = Vocabulary(sentences: [Self.text])
+        let corpus = try TextCorpus(text: Self.text, vocabulary: vocabulary, validationFraction: 0.1)
+        var random = RandomSource(seed: 2)
+        let model = CharacterModel(vocabulary: vocabulary, generator: .lstm, hiddenSizes: [6], letterSize: 3, random: &random)
+        let text = TextTrainer(model: model, corpus: corpus, settings: TrainingSettings(batchSize: 16),
+                               options: TextTrainingOptions(sequenceLength: 8, validationInterval: 1, workers: 2), random: random)
+        text.tick()
+        _ = text.validate()
+        let sentences = try CharacterTrainer(model: model, sentences: ["the quick model", "reads row"], random: random)
+        sentences.tick()
+        BLASThreads.set(1)
+        #expect(!FloatingPointMode.flushesSubnormals, "the thread was left flushing subnormals to zero")
+        // A subnormal double still reads as itself.
+        #expect(Double("1e-310")! > 0)
+    }
+
     @Test func validationLossFallsAndTheBestModelIsKept() throws {
         let vocabulary = Vocabulary(sentences: [Self.text])
         let corpus = try TextCorpus(text: Self.text, vocabulary: vocabulary, validationFraction: 0.1)
