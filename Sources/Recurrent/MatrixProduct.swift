@@ -32,6 +32,18 @@ enum MatrixProduct {
         }
     }
 
+    /// `C = op(A) · op(B) + beta · C` through OpenBLAS on strided row-major
+    /// matrices: `op(A)` is `m x k`, `op(B)` is `k x n`, and `lda`, `ldb`,
+    /// `ldc` are the stored matrices' row strides. For products whose shapes
+    /// are known to be large, or whose operands are blocks of wider matrices.
+    static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                     c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float) {
+        guard m > 0 && n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
     /// `C[m x k] += A[m x n] · B[k x n]ᵀ` (the weight gradient of a product).
     static func accumulateTimesTransposed(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,

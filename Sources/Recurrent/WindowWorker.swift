@@ -17,6 +17,8 @@ final class WindowWorker {
     let network: RecurrentNetwork
     let isReplica: Bool
     let graph = Graph()
+    /// The layer-major pass that trains LSTM networks (nil: the graph trains).
+    let windowPass: LSTMWindowPass?
     /// This worker's slice of the window (unused by a lone worker, which
     /// reads the whole window in place).
     var grid = SequenceGrid()
@@ -35,6 +37,7 @@ final class WindowWorker {
         self.columns = columns
         self.random = random
         carried = WindowWorker.makeState(network, width: columns.count)
+        windowPass = LSTMWindowPass.supports(network) ? LSTMWindowPass(network: network) : nil
     }
 
     static func makeState(_ network: RecurrentNetwork, width: Int) -> [LayerState] {
@@ -58,8 +61,13 @@ final class WindowWorker {
         // Per thread, and scoped: workers run on Dispatch's shared threads.
         FloatingPointMode.withSubnormalsFlushedToZero {
             if sliced { grid.copyColumns(columns, of: window) }
-            cost = Self.run(network, sliced ? grid : window, on: graph, carrying: carried, dropout: dropout, random: &random)
-            graph.backward()
+            let slice = sliced ? grid : window
+            if let windowPass {
+                cost = windowPass.train(slice, carrying: carried, dropout: dropout, random: &random)
+            } else {
+                cost = Self.run(network, slice, on: graph, carrying: carried, dropout: dropout, random: &random)
+                graph.backward()
+            }
         }
     }
 
