@@ -34,9 +34,14 @@ let package = Package(
             path: "Sources/COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // The packed product's AVX-512 kernel, optimised in debug builds too.
+        .target(
+            name: "CPackedProduct",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
         .target(
             name: "Recurrent",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "CPackedProduct"],
             swiftSettings: engineSettings
         ),
         .target(

@@ -12,6 +12,7 @@ import Recurrent
 //   and backward) and the peak resident memory.
 //
 //   swift run -c release recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME]
+//                                        [--way single|blas|workers]
 
 BLASKernels.selectFastKernels()
 
@@ -36,6 +37,7 @@ let batchConfigurations = [
 var seconds = 2.0, runs = 5
 var suite = "all"
 var only: String?
+var onlyWay: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -43,8 +45,9 @@ while let argument = arguments.next() {
     case "--runs": runs = Int(arguments.next() ?? "") ?? runs
     case "--only": only = arguments.next()
     case "--suite": suite = arguments.next() ?? suite
+    case "--way": onlyWay = arguments.next()
     default:
-        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME]\n".utf8))
+        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME] [--way single|blas|workers]\n".utf8))
         exit(2)
     }
 }
@@ -117,9 +120,11 @@ if suite == "batch" || suite == "all" {
     print("configuration   threads  how       chars/s (median)   min        max    GFLOP/s  peak RSS MB  (\(BLASKernels.coreName))")
     // Two ways to use two threads: BLAS's own threads inside each product, or
     // two data-parallel workers (half the streams each) with single-threaded BLAS.
-    let ways: [(threads: Int, workers: Int, label: String)] = [(1, 1, "-"), (2, 1, "BLAS"), (2, 2, "workers")]
+    let ways: [(threads: Int, workers: Int, label: String, name: String)] = [
+        (1, 1, "-", "single"), (2, 1, "BLAS", "blas"), (2, 2, "workers", "workers"),
+    ]
     for configuration in batchConfigurations where only == nil || only == configuration.name {
-        for way in ways {
+        for way in ways where onlyWay == nil || onlyWay == way.name {
             let threads = way.threads
             BLASThreads.set(way.workers > 1 ? 1 : threads)
             var random = RandomSource(seed: 1)

@@ -10,7 +10,10 @@ import Testing
         let width: Int
         let steps: Int
         let dropout: Float
-        var testDescription: String { "LSTM \(hiddenSizes), \(width) streams x \(steps) steps, dropout \(dropout)" }
+        var packed = true
+        var testDescription: String {
+            "LSTM \(hiddenSizes), \(width) streams x \(steps) steps, dropout \(dropout)\(packed ? "" : ", BLAS step products")"
+        }
     }
 
     static let cases = [
@@ -19,6 +22,10 @@ import Testing
         Case(hiddenSizes: [6, 9, 4], width: 9, steps: 5, dropout: 0),
         Case(hiddenSizes: [8, 6], width: 17, steps: 4, dropout: 0.3),
         Case(hiddenSizes: [5], width: 2, steps: 1, dropout: 0.5),
+        Case(hiddenSizes: [7, 5], width: 3, steps: 6, dropout: 0, packed: false),
+        Case(hiddenSizes: [8, 6], width: 17, steps: 4, dropout: 0.3, packed: false),
+        // Wider than the packed kernel's 16-column blocks, with a deeper inner dimension than its 256-long slices.
+        Case(hiddenSizes: [70], width: 35, steps: 3, dropout: 0),
     ]
 
     static func randomGrid(width: Int, steps: Int, symbols: Int, random: inout RandomSource) -> SequenceGrid {
@@ -71,7 +78,8 @@ import Testing
 
         let graphState = Self.randomState(reference, width: example.width, random: &random)
         let passState = Self.copy(graphState)
-        let pass = LSTMWindowPass(network: network)
+        let pass = LSTMWindowPass(network: network, usesPackedWeights: example.packed)
+        #expect(pass.usesPackedWeights == (example.packed && PackedWeights.isAvailable))
         let graph = Graph()
         // Two windows in a row: the state carries, the buffers are reused and
         // the gradients of both add up.
@@ -102,5 +110,34 @@ import Testing
         let network = RecurrentNetwork(generator: generator, symbolCount: 3, letterSize: 2, hiddenSizes: [4, 4])
         let worker = WindowWorker(network: network, isReplica: false, columns: 0..<4, random: RandomSource(seed: 1))
         #expect((worker.windowPass != nil) == (generator == .lstm))
+    }
+
+    /// The packed product equals BLAS's for shapes that end inside a panel,
+    /// a column block and an inner slice, on strided operands.
+    @Test(arguments: [false, true])
+    func packedProductMatchesBLAS(transposed: Bool) throws {
+        try #require(PackedWeights.isAvailable, "needs AVX-512")
+        var random = RandomSource(seed: 3)
+        let weights = Matrix(rows: 37, columns: 300)
+        weights.randomize(scale: 1, using: &random)
+        let rows = transposed ? 300 : 37, inner = transposed ? 37 : 300
+        let packed = PackedWeights()
+        packed.pack(weights, transposed: transposed)
+        for width in [1, 5, 16, 17, 33] {
+            let bStride = width + 3, cStride = width + 2
+            let b = Matrix(rows: inner, columns: bStride), start = Matrix(rows: rows, columns: cStride)
+            b.randomize(scale: 1, using: &random)
+            start.randomize(scale: 1, using: &random)
+            for accumulate in [false, true] {
+                let actual = Matrix(rows: rows, columns: cStride, values: start.valueArray)
+                let expected = Matrix(rows: rows, columns: cStride, values: start.valueArray)
+                packed.multiply(b.values, stride: bStride, into: actual.values, stride: cStride, width: width, accumulate: accumulate)
+                MatrixProduct.gemm(transposeA: transposed, m: rows, n: width, k: inner, a: weights.values, lda: weights.columns,
+                                   b: b.values, ldb: bStride, c: expected.values, ldc: cStride, beta: accumulate ? 1 : 0)
+                // Columns past `width` are left alone.
+                let difference = Self.relativeDifference(actual.valueArray, expected.valueArray)
+                #expect(difference < 1e-5, "width \(width), accumulate \(accumulate): differs by \(difference)")
+            }
+        }
     }
 }
