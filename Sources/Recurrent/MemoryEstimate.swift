@@ -9,8 +9,11 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     /// The graph's working memory for one tick: every intermediate value and
     /// gradient of `steps` time steps of `batchSize` sequences.
     public let workingBytes: Int
+    /// Text windows of an LSTM: each worker's two packed copies of every
+    /// layer's recurrent weights (see `LSTMWindowPass`).
+    public let packedBytes: Int
 
-    public var totalBytes: Int { parameterBytes + workingBytes }
+    public var totalBytes: Int { parameterBytes + workingBytes + packedBytes }
 
     public var description: String {
         "about \(Self.megabytes(totalBytes)) (\(Self.megabytes(parameterBytes)) for parameters and solver state, "
@@ -25,9 +28,11 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     /// The estimate for training `generator` with these sizes on batches of
     /// `batchSize` sequences of up to `steps` steps (the longest sentence plus
     /// one, or the window length of a text corpus), with `workers`
-    /// data-parallel workers (``TextTrainingOptions/workers``).
+    /// data-parallel workers (``TextTrainingOptions/workers``). `textWindows`
+    /// says that the training runs on a text corpus (``TextTrainer``), where
+    /// LSTM layers also keep packed weights.
     public init(generator: Generator, symbolCount: Int, letterSize: Int, hiddenSizes: [Int],
-                batchSize: Int, steps: Int, optimizer: Optimizer = .rmsprop, workers: Int = 1) {
+                batchSize: Int, steps: Int, optimizer: Optimizer = .rmsprop, workers: Int = 1, textWindows: Bool = false) {
         let float = MemoryLayout<Float>.size
         let parameters = RecurrentNetwork.parameterCount(generator: generator, symbolCount: symbolCount,
                                                          letterSize: letterSize, hiddenSizes: hiddenSizes)
@@ -46,5 +51,13 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         // The initial states.
         let initial = hiddenSizes.reduce(0) { $0 + $1 * (generator == .lstm ? 2 : 1) }
         workingBytes = 2 * (perStep * max(1, steps) + initial) * float * batchSize
+        if textWindows && generator == .lstm {
+            let perWorker = hiddenSizes.reduce(0) { total, size in
+                total + PackedWeights.bytes(rows: 4 * size, columns: size) + PackedWeights.bytes(rows: size, columns: 4 * size)
+            }
+            packedBytes = max(1, workers) * perWorker
+        } else {
+            packedBytes = 0
+        }
     }
 }

@@ -318,7 +318,8 @@ enum SettingsValidator {
         let steps = config.corpus == .text ? config.sequenceLength : longestSentence + 1
         let engine = MemoryEstimate(generator: config.generator, symbolCount: symbolCount, letterSize: config.letterSize,
                                     hiddenSizes: config.hiddenSizes, batchSize: config.batchSize, steps: steps,
-                                    optimizer: config.optimizer, workers: config.corpus == .text ? limits.jobThreads : 1)
+                                    optimizer: config.optimizer, workers: config.corpus == .text ? limits.jobThreads : 1,
+                                    textWindows: config.corpus == .text)
         // The engine's count, plus the encoded checkpoint the job keeps while writing it:
         // weights and solver state once more.
         let parameters = RecurrentNetwork.parameterCount(generator: config.generator, symbolCount: symbolCount,

@@ -28,13 +28,18 @@ struct TextCorpusServiceTests {
             #expect(ticks(done) == 300)
             let losses = (try await client.get("/api/models/\(id)/metrics").json["metrics"] as? [[String: Any]] ?? [])
                 .compactMap { $0["validation_loss"] as? Double }
-            #expect(losses.count >= 2 && losses.last! < losses.first!, "validation losses \(losses)")
+            // A uniform guess scores ln(24) ≈ 3.2 nats here; trained, about 1. (Whether the
+            // last validation beats an earlier one is chance once the loss has levelled off.)
+            #expect(losses.count >= 2 && losses.allSatisfy { $0 < 2 }, "validation losses \(losses)")
         }
-        let single = MemoryEstimate(generator: .lstm, symbolCount: 30, letterSize: 4, hiddenSizes: [16], batchSize: 16, steps: 16)
+        let single = MemoryEstimate(generator: .lstm, symbolCount: 30, letterSize: 4, hiddenSizes: [16], batchSize: 16, steps: 16,
+                                    textWindows: true)
         let double = MemoryEstimate(generator: .lstm, symbolCount: 30, letterSize: 4, hiddenSizes: [16], batchSize: 16, steps: 16,
-                                    workers: 2)
+                                    workers: 2, textWindows: true)
         let parameters = RecurrentNetwork.parameterCount(generator: .lstm, symbolCount: 30, letterSize: 4, hiddenSizes: [16])
-        #expect(double.totalBytes - single.totalBytes == parameters * 8)
+        // A replica's weights and gradients, and its own packed recurrent weights (64x16 and 16x64 floats).
+        #expect(single.packedBytes == 2 * 64 * 16 * 4)
+        #expect(double.totalBytes - single.totalBytes == parameters * 8 + single.packedBytes)
     }
 
     @Test func textModelTrainsValidatesAndKeepsItsBestWeights() async throws {
