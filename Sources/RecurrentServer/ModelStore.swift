@@ -6,6 +6,8 @@ import GRDB
 /// with `ON DELETE CASCADE`, so deleting a model removes everything it owns.
 final class ModelStore: Sendable {
     let pool: DatabasePool
+    /// Decoded configs and vocabularies of the models this store has read.
+    private let columns = DecodedColumns()
 
     /// Opens (creating when missing) the database at `path` and migrates it.
     init(path: String) throws {
@@ -190,7 +192,8 @@ final class ModelStore: Sendable {
                 try db.execute(sql: "INSERT INTO corpora (model_id, sentences) VALUES (?, ?)", arguments: [id, sentences])
             }
             try Self.saveCheckpoint(db, id: id, checkpoint)
-            return try ModelRecord.fetchOne(db, sql: "\(Self.selectModels) WHERE models.id = ?", arguments: [id])!
+            let row = try Row.fetchOne(db, sql: "\(Self.selectModels) WHERE models.id = ?", arguments: [id])!
+            return try ModelRecord(row: row, columns: columns)
         }
     }
 
@@ -198,7 +201,8 @@ final class ModelStore: Sendable {
         // A cached statement: preparing (and authorizing) it again on every
         // status read showed in profiles.
         try pool.read { db in
-            try ModelRecord.fetchOne(try db.cachedStatement(sql: "\(Self.selectModels) WHERE models.id = ?"), arguments: [id])
+            try Row.fetchOne(try db.cachedStatement(sql: "\(Self.selectModels) WHERE models.id = ?"), arguments: [id])
+                .map { try ModelRecord(row: $0, columns: columns) }
         }
     }
 
@@ -217,7 +221,8 @@ final class ModelStore: Sendable {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         _ = arguments.append(contentsOf: [limit])
         return try pool.read { db in
-            try ModelRecord.fetchAll(db, sql: "\(Self.selectModels) \(filter) ORDER BY models.id DESC LIMIT ?", arguments: arguments)
+            try Row.fetchAll(db, sql: "\(Self.selectModels) \(filter) ORDER BY models.id DESC LIMIT ?", arguments: arguments)
+                .map { try ModelRecord(row: $0, columns: columns) }
         }
     }
 

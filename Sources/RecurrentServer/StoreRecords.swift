@@ -3,7 +3,7 @@ import GRDB
 import Synchronization
 
 /// One row of `models`: what a model is and the latest figures of its training.
-struct ModelRecord: FetchableRecord, Sendable {
+struct ModelRecord: Sendable {
     var id: Int64
     var name: String
     var status: ModelStatus
@@ -33,12 +33,14 @@ struct ModelRecord: FetchableRecord, Sendable {
     var bestValidationLoss: Double?
     var bestStep: Int?
 
-    init(row: Row) throws {
+    /// Reads a row of `ModelStore.selectModels`, decoding the `config` and
+    /// `vocabulary` columns through `columns`.
+    init(row: Row, columns: DecodedColumns) throws {
         id = row["id"]
         name = row["name"]
         status = ModelStatus(rawValue: row["status"]) ?? .failed
-        config = try DecodedColumns.config(row["config"])
-        vocabulary = DecodedColumns.vocabulary(row["vocabulary"])
+        config = try columns.config(row["config"])
+        vocabulary = columns.vocabulary(row["vocabulary"])
         sentenceCount = row["sentence_count"]
         parameterCount = row["parameter_count"]
         ticks = row["ticks"]
@@ -165,13 +167,18 @@ struct ProgressFigures: Sendable {
 
 /// Decoded `config` and `vocabulary` columns by their text: they never change
 /// for a model, and decoding JSON on every status read was a good part of
-/// its cost.
-enum DecodedColumns {
-    private static let configs = Mutex<[String: ModelConfig]>([:])
-    private static let vocabularies = Mutex<[String: [String]]>([:])
-    private static let capacity = 1024
+/// its cost. Each ``ModelStore`` owns one.
+final class DecodedColumns: Sendable {
+    private let configs = Mutex<[String: ModelConfig]>([:])
+    private let vocabularies = Mutex<[String: [String]]>([:])
+    /// Entries per cache; a full cache is emptied (models are few, so this is rare).
+    let capacity: Int
 
-    static func config(_ text: String) throws -> ModelConfig {
+    init(capacity: Int = 1024) {
+        self.capacity = capacity
+    }
+
+    func config(_ text: String) throws -> ModelConfig {
         if let cached = configs.withLock({ $0[text] }) { return cached }
         let config = try ModelConfig.decode(text)
         configs.withLock { cache in
@@ -181,7 +188,7 @@ enum DecodedColumns {
         return config
     }
 
-    static func vocabulary(_ text: String) -> [String] {
+    func vocabulary(_ text: String) -> [String] {
         if let cached = vocabularies.withLock({ $0[text] }) { return cached }
         let letters = (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
         vocabularies.withLock { cache in
