@@ -77,6 +77,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("shutdown-seconds"), help: "Most seconds SIGTERM may take to checkpoint every job and stop (default 8, under Docker's 10 s stop timeout). Env: RECURRENT_SHUTDOWN_SECONDS.")
     var shutdownSeconds: Double?
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent (no request, or an unfinished request head) before it is closed; 0: never (default 30). Responses and event streams are never cut. Env: RECURRENT_IDLE_TIMEOUT.")
+    var idleTimeout: Double?
+
     func validate() throws {
         _ = try configuration(environment: EnvironmentSettings())
     }
@@ -125,6 +128,10 @@ struct ServeCommand: ParsableCommand {
         configuration.shutdownSeconds = try shutdownSeconds ?? environment.value("RECURRENT_SHUTDOWN_SECONDS") ?? configuration.shutdownSeconds
         guard configuration.shutdownSeconds > 0, configuration.shutdownSeconds <= 3600 else {
             throw ValidationError("shutdown seconds must be in (0, 3600]")
+        }
+        configuration.idleTimeoutSeconds = try idleTimeout ?? environment.value("RECURRENT_IDLE_TIMEOUT") ?? configuration.idleTimeoutSeconds
+        guard configuration.idleTimeoutSeconds >= 0, configuration.idleTimeoutSeconds <= 86400 else {
+            throw ValidationError("the idle timeout must be in [0, 86400] seconds")
         }
         return configuration
 

@@ -3,6 +3,7 @@ import Foundation
 import Recurrent
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -74,8 +75,11 @@ public final class RecurrentService: Sendable {
     /// The HTTP application listening on the configured host and port.
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<BasicRequestContext>> {
-        Application(
+        let idleTimeout = configuration.idleTimeoutSeconds > 0
+            ? TimeAmount.nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)) : nil
+        return Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "recurrent"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

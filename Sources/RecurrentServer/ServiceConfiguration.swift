@@ -40,6 +40,12 @@ public struct ServiceConfiguration: Sendable {
     /// event streams, stop listening. Past it the process exits anyway
     /// (every job keeps its last periodic checkpoint).
     public var shutdownSeconds = 8.0
+    /// Seconds a connection may stay silent (no request, or a request head
+    /// still incomplete) before the server closes it; 0 never closes.
+    /// Without it, clients that open connections and trickle a request
+    /// line, or never send one, hold a file descriptor each for ever.
+    /// Responses being written, event streams included, are never cut.
+    public var idleTimeoutSeconds = 30.0
 
     /// Least severe log level written (requests and job lifecycle are `info`).
     public var logLevel: Logger.Level = .info

@@ -67,6 +67,7 @@ struct ServeConfigurationTests {
         ("RECURRENT_TOKEN_FOR_READS", "true", "needs an API token"),
         ("RECURRENT_CORS_ORIGINS", "example.org", "CORS origin"),
         ("RECURRENT_API_TOKEN_FILE", "/nonexistent/token", "cannot read the API token file"),
+        ("RECURRENT_IDLE_TIMEOUT", "-1", "idle timeout"),
     ])
     func aBadVariableIsAUsageError(name: String, value: String, mentions: String) throws {
         let workspace = try Workspace()

@@ -73,7 +73,9 @@ class Trickler:
 
 
 def test_slow_clients_do_not_block_others(make_server, figures):
-    server = make_server(max_jobs=2, checkpoint_seconds=2).start()
+    # Trickling a whole request takes several seconds: longer than any idle
+    # timeout this test means to measure (test_idle_connections.py has those).
+    server = make_server(max_jobs=2, checkpoint_seconds=2, extra_args=["--idle-timeout", "120"]).start()
     first = server.create(small_model(name="slow a"))
     server.create(small_model(name="slow b", seed=2))
     server.wait_ticks(first, 100)
