@@ -47,6 +47,12 @@ struct TextStreams {
     /// Whether the next window starts a new pass (states should restart).
     var atStart: Bool { offset == 0 }
 
+    /// Moves the next window's start to `position` within every stream (clamped
+    /// to the streams' length).
+    mutating func seek(to position: Int) {
+        offset = max(0, min(position, streamLength))
+    }
+
     /// Fills `grid` with the next window of at most `steps` steps and moves on;
     /// returns false (and rewinds) when the streams are used up.
     mutating func nextWindow(into grid: inout SequenceGrid, steps: Int) -> Bool {

@@ -110,6 +110,22 @@ public final class TextTrainer: @unchecked Sendable {
         Double(completedEpochs) + Double(streams.offset) / Double(max(1, streams.streamLength))
     }
 
+    /// Continues a run that stopped at `epoch` (its ``epoch`` then, as a
+    /// checkpoint records it): the completed passes count again, and the
+    /// streams move to the window where it stopped. The hidden state starts
+    /// from zero, and the learning rate is left to the caller (a run's decayed
+    /// rate may have been saved, or may need working out again).
+    public func resume(atEpoch epoch: Double) {
+        guard epoch.isFinite, epoch > 0 else { return }
+        let passes = epoch.rounded(.down)
+        completedEpochs = Int(min(passes, Double(Int32.max)))
+        // Windows start at multiples of the window length: round to the nearest.
+        let length = max(1, options.sequenceLength)
+        let position = ((epoch - passes) * Double(streams.streamLength) / Double(length)).rounded() * Double(length)
+        streams.seek(to: Int(position))
+        workers.forEach { $0.resetState() }
+    }
+
     /// One tick: the next window of every stream forward and backward, one
     /// solver step, and a validation when one is due.
     @discardableResult

@@ -25,9 +25,10 @@ struct TrainCommand: ParsableCommand {
 
             At the end, or on Ctrl-C (which stops after the current tick), the model is \
             written with its solver state and a "training" field holding the settings and \
-            the tick count, and a summary line goes to stdout. --resume continues from such \
-            a file: its vocabulary, weights, solver state, tick count and settings, unless \
-            options override the settings.
+            the tick count (and for a text, the epoch), and a summary line goes to stdout. \
+            --resume continues from such a file: its vocabulary, weights, solver state, tick \
+            count and settings, unless options override the settings, and for a text the \
+            place in it where the run stopped (the hidden state starts afresh).
             """
     )
 
@@ -152,8 +153,11 @@ struct TrainCommand: ParsableCommand {
                                                 validationFraction: start.text.validationFraction)
                 var options = start.text
                 options.workers = threads
-                trainer = TextTrainer(model: start.model, corpus: textCorpus, solver: start.solver,
-                                      settings: start.settings, options: options, random: start.random)
+                let textTrainer = TextTrainer(model: start.model, corpus: textCorpus, solver: start.solver,
+                                              settings: start.settings, options: options, random: start.random)
+                // The saved rate is the decayed one already; only the place in the text is restored.
+                textTrainer.resume(atEpoch: start.epoch)
+                trainer = textTrainer
             }
         } catch let TrainingError.unknownCharacter(sentence, unknown) {
             let source = resume.map { "the model resumed from '\($0)'" } ?? "the model"
@@ -181,6 +185,7 @@ struct TrainCommand: ParsableCommand {
             saved.sequenceLength = start.text.sequenceLength
             saved.validationFraction = start.text.validationFraction
             saved.learningRateDecay = start.text.learningRateDecay
+            saved.epoch = trainer.epoch
         }
         if outcome.diverged {
             StandardError.writeLine("training diverged at tick \(trainer.ticks): the cost is not a number")

@@ -17,6 +17,9 @@ struct TrainingRecord {
     var sequenceLength: Int?
     var validationFraction: Double?
     var learningRateDecay: Float?
+    /// Passes over the text so far, with the current pass's fraction: where
+    /// `--resume` goes on reading.
+    var epoch: Double?
     /// The trainer's generator state, as decimal strings because JSON numbers
     /// lose precision above 2^53.
     var randomState: [UInt64]?
@@ -29,6 +32,7 @@ struct TrainingRecord {
         if let sequenceLength { out += ",\"seq_length\":\(sequenceLength)" }
         if let validationFraction { out += ",\"val_fraction\":\(validationFraction)" }
         if let learningRateDecay { out += ",\"lr_decay\":\(learningRateDecay)" }
+        if let epoch { out += ",\"epoch\":\(epoch)" }
         if let randomState {
             out += ",\"random_state\":[\(randomState.map { "\"\($0)\"" }.joined(separator: ","))]"
         }
@@ -102,6 +106,12 @@ struct TrainingRecord {
             validationFraction = fraction
         }
         if object["lr_decay"] != nil { learningRateDecay = try positive("lr_decay") }
+        if let value = object["epoch"] {
+            guard let passes = Self.number(value), passes.isFinite, passes >= 0 else {
+                throw bad("epoch", "must be a number >= 0")
+            }
+            epoch = passes
+        }
         if let state = object["random_state"], !(state is NSNull) {
             guard let words = state as? [String], words.count == 4 else {
                 throw bad("random_state", "must be four decimal strings")

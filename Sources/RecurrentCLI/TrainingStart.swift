@@ -12,6 +12,8 @@ extension TrainCommand {
         var random: RandomSource
         /// Text-corpus options (unused for sentences).
         var text: TextTrainingOptions
+        /// Text corpora: the epoch the resumed run had reached (0: from the start).
+        var epoch: Double = 0
     }
 
     /// Settings from the options, then the resumed file's record, then the defaults.
@@ -69,6 +71,6 @@ extension TrainCommand {
         let random = seed.map(RandomSource.init(seed:))
             ?? record?.randomState.flatMap(RandomSource.init(state:)) ?? RandomSource()
         return Start(model: model, solver: solver, settings: settings(record, kind: kind), ticks: record?.ticks ?? 0,
-                     random: random, text: textOptions(record))
+                     random: random, text: textOptions(record), epoch: kind == .text ? record?.epoch ?? 0 : 0)
     }
 }

@@ -275,8 +275,15 @@ final class TrainingJob: Sendable {
             textOptions.workers = jobThreads
             let text = try TextCorpus(text: sentences.joined(separator: "\n"), vocabulary: model.vocabulary,
                                       validationFraction: config.validationFraction)
-            trainer = TextTrainer(model: model, corpus: text, solver: solver, settings: trainingSettings,
-                                  options: textOptions, random: random)
+            let textTrainer = TextTrainer(model: model, corpus: text, solver: solver, settings: trainingSettings,
+                                          options: textOptions, random: random)
+            // Go on from the window where the checkpoint was taken (a pause or a
+            // restart used to send the streams back to the start of the text),
+            // with the rate the decay had reached: the set rate, decayed once per
+            // completed pass.
+            textTrainer.resume(atEpoch: checkpoint.epoch)
+            textTrainer.settings.learningRate *= pow(textOptions.learningRateDecay, Float(textTrainer.completedEpochs))
+            trainer = textTrainer
         }
         trainer.ticks = checkpoint.ticks
         var learningRateSeen = settings.learningRate

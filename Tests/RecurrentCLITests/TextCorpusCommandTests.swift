@@ -60,4 +60,27 @@ struct TextCorpusCommandTests {
         #expect(more["corpus"] as? String == "text")
         #expect(more["ticks"] as? Int == 110)
     }
+
+    @Test("--resume goes on reading the text where the run stopped")
+    func resumeContinuesTheStreams() throws {
+        let workspace = try Workspace()
+        try workspace.write("book.txt", Self.book)
+        let common = ["train", "--data", "book.txt", "--corpus", "text", "--hidden-sizes", "8", "--letter-size", "4",
+                      "--seq-length", "32", "--batch-size", "4", "--val-interval", "0", "--seed", "5"]
+        // 100 ticks at once, and 70 then 30 more: the same place in the text.
+        // A pass is 36 windows here: 70 ticks reach epoch 1.97, 100 reach 2.80,
+        // so the resumed part crosses an epoch boundary.
+        try #require(try workspace.run(common + ["--ticks", "100", "--out", "once.json"]).status == 0)
+        try #require(try workspace.run(common + ["--ticks", "70", "--out", "first.json"]).status == 0)
+        let resumed = try workspace.run(["train", "--data", "book.txt", "--resume", "first.json", "--ticks", "30",
+                                         "--out", "second.json"])
+        try #require(resumed.status == 0, "resume failed: \(resumed.stderr)")
+        let once = try #require(workspace.json("once.json")["training"] as? [String: Any])
+        let first = try #require(workspace.json("first.json")["training"] as? [String: Any])
+        let second = try #require(workspace.json("second.json")["training"] as? [String: Any])
+        let epochs = [once, first, second].map { $0["epoch"] as? Double ?? -1 }
+        #expect(epochs[1] > 1.9 && epochs[1] < 2, "epochs \(epochs)")
+        #expect(epochs[0] > 2.7 && abs(epochs[2] - epochs[0]) < 1e-9, "epochs \(epochs)")
+        #expect(resumed.stdout.contains(String(format: "epoch %.2f", epochs[0])), "\(resumed.stdout)")
+    }
 }

@@ -42,6 +42,34 @@ struct TextCorpusServiceTests {
         #expect(double.totalBytes - single.totalBytes == parameters * 8 + single.packedBytes)
     }
 
+    /// Pausing used to send a text job back to the start of its text when it
+    /// resumed (its epoch fell to 0) and to undo the learning-rate decay.
+    @Test func resumingATextJobKeepsItsPlaceAndItsDecayedRate() async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            var body = Self.textModel(["lr_decay": 0.5])
+            body["max_ticks"] = nil
+            let id = try await client.create(body)
+            try await client.waitForModel(id, timeout: 60) { ($0["epoch"] as? Double ?? 0) > 1.5 }
+            let paused = try await client.post("/api/models/\(id)/pause")
+            try #require(paused.status == .ok)
+            let pausedEpoch = try #require(paused.json["epoch"] as? Double)
+            let pausedTicks = ticks(paused.json)
+            #expect(try await client.post("/api/models/\(id)/resume").status == .ok)
+            let resumedEpoch = try #require(try await client.model(id)["epoch"] as? Double)
+            #expect(resumedEpoch >= pausedEpoch, "epoch \(pausedEpoch) before the pause, \(resumedEpoch) after")
+            let later = try await client.waitForModel(id, timeout: 60) { ticks($0) > pausedTicks + 300 }
+            #expect((later["epoch"] as? Double ?? 0) > pausedEpoch)
+            #expect(try await client.post("/api/models/\(id)/pause").status == .ok)
+            let rates = (try await client.get("/api/models/\(id)/metrics?limit=1000").json["metrics"] as? [[String: Any]] ?? [])
+                .compactMap { point in (point["step"] as? Int).flatMap { step in (point["learning_rate"] as? Double).map { (step, $0) } } }
+            #expect(rates.contains { $0.0 > pausedTicks }, "a metric point after the pause")
+            // The rate in force only ever decays: 0.01 halved once per pass.
+            #expect(zip(rates, rates.dropFirst()).allSatisfy { $1.1 <= $0.1 }, "rates \(rates)")
+            #expect(rates.last.map { $0.1 < 0.01 / 4 } ?? false, "rates \(rates)")
+        }
+    }
+
     @Test func textModelTrainsValidatesAndKeepsItsBestWeights() async throws {
         let server = try TestServer()
         try await server.run { client in

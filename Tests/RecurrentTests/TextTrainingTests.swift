@@ -130,6 +130,40 @@ import Testing
         #expect(trainer.validate() == nil)
     }
 
+    /// A run resumed at the epoch a checkpoint recorded goes on through the
+    /// same windows as the run that was never stopped: the same epochs tick
+    /// after tick, the same window sizes and the same epoch boundaries.
+    @Test func resumingAtAnEpochContinuesWhereTheRunStopped() throws {
+        let vocabulary = Vocabulary(sentences: [Self.text])
+        let corpus = try TextCorpus(text: Self.text, vocabulary: vocabulary, validationFraction: 0)
+        func trainer() -> TextTrainer {
+            var random = RandomSource(seed: 2)
+            let model = CharacterModel(vocabulary: vocabulary, hiddenSizes: [6], letterSize: 3, random: &random)
+            // 7-step windows over six streams of 370 characters: the last window of each pass is shorter.
+            return TextTrainer(model: model, corpus: corpus, settings: TrainingSettings(learningRate: 0.01, batchSize: 6),
+                               options: TextTrainingOptions(sequenceLength: 7, validationInterval: 0), random: random)
+        }
+        let original = trainer()
+        var epochs: [Double] = [], sizes: [Int] = [], passes: [Int] = []
+        while original.completedEpochs < 3 {
+            sizes.append(original.tick().predictions)
+            epochs.append(original.epoch)
+            passes.append(original.completedEpochs)
+        }
+        for stop in [0, 1, 37, 51, 52, 53, 54, 105, 130, epochs.count - 5] {
+            let resumed = trainer()
+            resumed.resume(atEpoch: epochs[stop])
+            // (Stopped right after a pass's last window, the resumed run counts
+            // that pass at once, the original at its next tick.)
+            #expect(resumed.epoch == epochs[stop], "stopped after tick \(stop + 1)")
+            for next in stop + 1..<min(stop + 70, epochs.count) {
+                let predictions = resumed.tick().predictions
+                #expect(predictions == sizes[next] && resumed.epoch == epochs[next] && resumed.completedEpochs == passes[next],
+                        "stopped after tick \(stop + 1), tick \(next + 1)")
+            }
+        }
+    }
+
     @Test func aBatchTrainedModelExportsAndLoadsBack() throws {
         let vocabulary = Vocabulary(sentences: [Self.text])
         let corpus = try TextCorpus(text: Self.text, vocabulary: vocabulary, validationFraction: 0.05)
