@@ -9,8 +9,8 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     /// The graph's working memory for one tick: every intermediate value and
     /// gradient of `steps` time steps of `batchSize` sequences.
     public let workingBytes: Int
-    /// Text windows of an LSTM: each worker's two packed copies of every
-    /// layer's recurrent weights (see `LSTMWindowPass`).
+    /// Text windows: each worker's packed copies of every layer's recurrent
+    /// weights, one for the forward and one for the backward products (see `WindowPass`).
     public let packedBytes: Int
 
     public var totalBytes: Int { parameterBytes + workingBytes + packedBytes }
@@ -30,7 +30,7 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     /// one, or the window length of a text corpus), with `workers`
     /// data-parallel workers (``TextTrainingOptions/workers``). `textWindows`
     /// says that the training runs on a text corpus (``TextTrainer``), where
-    /// LSTM layers also keep packed weights.
+    /// each worker also keeps packed recurrent weights.
     public init(generator: Generator, symbolCount: Int, letterSize: Int, hiddenSizes: [Int],
                 batchSize: Int, steps: Int, optimizer: Optimizer = .rmsprop, workers: Int = 1, textWindows: Bool = false) {
         let float = MemoryLayout<Float>.size
@@ -51,9 +51,17 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         // The initial states.
         let initial = hiddenSizes.reduce(0) { $0 + $1 * (generator == .lstm ? 2 : 1) }
         workingBytes = 2 * (perStep * max(1, steps) + initial) * float * batchSize
-        if textWindows && generator == .lstm {
+        if textWindows {
+            // LSTM: 4H rows; GRU: 2H (r, z) plus H (the candidate); RNN: H.
+            let blocks: [Int] = switch generator {
+            case .lstm: [4]
+            case .gru: [2, 1]
+            case .rnn: [1]
+            }
             let perWorker = hiddenSizes.reduce(0) { total, size in
-                total + PackedWeights.bytes(rows: 4 * size, columns: size) + PackedWeights.bytes(rows: size, columns: 4 * size)
+                total + blocks.reduce(0) { sum, count in
+                    sum + PackedWeights.bytes(rows: count * size, columns: size) + PackedWeights.bytes(rows: size, columns: count * size)
+                }
             }
             packedBytes = max(1, workers) * perWorker
         } else {

@@ -32,8 +32,14 @@ final class PackedWeights {
 
     /// Packs `matrix` (`transposed`: its transpose) for ``multiply(_:stride:into:stride:width:accumulate:)``.
     func pack(_ matrix: Matrix, transposed: Bool) {
-        rows = transposed ? matrix.columns : matrix.rows
-        columns = transposed ? matrix.rows : matrix.columns
+        pack(matrix.values, rows: matrix.rows, columns: matrix.columns, stride: matrix.columns, transposed: transposed)
+    }
+
+    /// Packs the `rows x columns` row-major matrix at `values` (row stride
+    /// `stride`), or with `transposed` its `columns x rows` transpose.
+    func pack(_ values: UnsafePointer<Float>, rows sourceRows: Int, columns sourceColumns: Int, stride: Int, transposed: Bool) {
+        rows = transposed ? sourceColumns : sourceRows
+        columns = transposed ? sourceRows : sourceColumns
         let needed = recurrent_packed_size(Int32(rows), Int32(columns))
         if needed > capacity {
             storage?.deallocate()
@@ -41,9 +47,9 @@ final class PackedWeights {
             capacity = needed
         }
         if transposed {
-            recurrent_pack_transposed(matrix.values, Int32(rows), Int32(columns), Int32(matrix.columns), storage)
+            recurrent_pack_transposed(values, Int32(rows), Int32(columns), Int32(stride), storage)
         } else {
-            recurrent_pack(matrix.values, Int32(rows), Int32(columns), Int32(matrix.columns), storage)
+            recurrent_pack(values, Int32(rows), Int32(columns), Int32(stride), storage)
         }
     }
 

@@ -1,8 +1,8 @@
 import Dispatch
 
 /// One share of a text-training tick: a contiguous range of the window's
-/// streams (columns), run forward and backward on its own graph with its own
-/// carried state.
+/// streams (columns), run forward and backward by its own ``WindowPass`` with
+/// its own carried state.
 ///
 /// With several workers a tick is data-parallel: each worker takes a slice of
 /// the batch on its own thread with single-threaded BLAS, and the replicas'
@@ -16,9 +16,8 @@ final class WindowWorker {
     /// The model's network (first worker) or a replica of it.
     let network: RecurrentNetwork
     let isReplica: Bool
-    let graph = Graph()
-    /// The layer-major pass that trains LSTM networks (nil: the graph trains).
-    let windowPass: LSTMWindowPass?
+    /// Trains each window layer by layer.
+    let windowPass: WindowPass
     /// This worker's slice of the window (unused by a lone worker, which
     /// reads the whole window in place).
     var grid = SequenceGrid()
@@ -37,7 +36,7 @@ final class WindowWorker {
         self.columns = columns
         self.random = random
         carried = WindowWorker.makeState(network, width: columns.count)
-        windowPass = LSTMWindowPass.supports(network) ? LSTMWindowPass(network: network) : nil
+        windowPass = WindowPass(network: network)
     }
 
     static func makeState(_ network: RecurrentNetwork, width: Int) -> [LayerState] {
@@ -61,13 +60,7 @@ final class WindowWorker {
         // Per thread, and scoped: workers run on Dispatch's shared threads.
         FloatingPointMode.withSubnormalsFlushedToZero {
             if sliced { grid.copyColumns(columns, of: window) }
-            let slice = sliced ? grid : window
-            if let windowPass {
-                cost = windowPass.train(slice, carrying: carried, dropout: dropout, random: &random)
-            } else {
-                cost = Self.run(network, slice, on: graph, carrying: carried, dropout: dropout, random: &random)
-                graph.backward()
-            }
+            cost = windowPass.train(sliced ? grid : window, carrying: carried, dropout: dropout, random: &random)
         }
     }
 
@@ -85,8 +78,9 @@ final class WindowWorker {
         }
     }
 
-    /// Runs one window from the carried state (a leaf of the graph: no
-    /// gradient flows into earlier windows) and carries the final state on.
+    /// Runs one window through the graph from the carried state (a leaf of
+    /// the graph: no gradient flows into earlier windows) and carries the
+    /// final state on. Validation scores windows this way, without backward.
     static func run(_ network: RecurrentNetwork, _ window: SequenceGrid, on graph: Graph, carrying state: [LayerState],
                     dropout: Float = 0, random: inout RandomSource) -> Double {
         graph.reset()

@@ -32,6 +32,7 @@ let demoConfigurations = [
 let batchConfigurations = [
     Configuration(name: "lstm-128-128", generator: .lstm, hiddenSizes: [128, 128], letterSize: 64),
     Configuration(name: "lstm-512-512", generator: .lstm, hiddenSizes: [512, 512], letterSize: 64),
+    Configuration(name: "gru-512-512", generator: .gru, hiddenSizes: [512, 512], letterSize: 64),
 ]
 
 var seconds = 2.0, runs = 5

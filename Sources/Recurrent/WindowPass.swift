@@ -1,5 +1,5 @@
-/// Forward and backward of one text window through an LSTM network, layer by
-/// layer instead of step by step.
+/// Forward and backward of one text window through a network, layer by layer
+/// instead of step by step (LSTM, GRU and RNN layers).
 ///
 /// The graph runs a window step by step, so every product of every layer has
 /// only the batch's few columns: each multiplies a large weight matrix by a
@@ -8,8 +8,9 @@
 /// does not depend on the previous step: a layer's input projection for all
 /// steps, its weight gradients, and the gradient it passes down. Run one
 /// layer at a time over the whole window, they become single products with
-/// `steps x batch` columns, at full BLAS speed; only the recurrent product
-/// (`Wh · h` forward, `Whᵀ · d` backward) stays step by step.
+/// `steps x batch` columns, at full BLAS speed; only the recurrent products
+/// (`Wh · h` forward, `Whᵀ · d` backward; for a GRU also its candidate's
+/// `Wch · (r⊙h)`) stay step by step, through ``StepProduct``.
 ///
 /// The numbers are the graph's up to the order of float additions, dropout
 /// included: the masks are drawn before the forward pass in the order the
@@ -17,17 +18,15 @@
 ///
 /// Layout: a window quantity of `F` features is an `F x (steps·batch)`
 /// row-major matrix whose column `t·batch + j` is stream `j` at step `t`. A
-/// layer's hidden and cell states have one more block in front, the state
+/// layer's hidden (and LSTM cell) states have one more block in front, the state
 /// carried in from the previous window, so step `t` reads block `t` and
 /// writes block `t + 1`. Buffers are allocated on first use and reused while
 /// the window's shape stays the same.
-final class LSTMWindowPass {
+final class WindowPass {
     let network: RecurrentNetwork
-    private let layers: [LSTMLayer]
+    private let layers: [LayerPlan]
     /// Whether the step products use ``PackedWeights`` (else BLAS).
     let usesPackedWeights: Bool
-    /// Per layer: the recurrent weights packed for `Wh · h` and for `Whᵀ · d`.
-    private let packedRecurrent: [(forward: PackedWeights, backward: PackedWeights)]
     private var width = 0
     private var steps = 0
     private var buffers: [LayerBuffers] = []
@@ -42,19 +41,73 @@ final class LSTMWindowPass {
     /// Running gradients of the next step's hidden and cell state, `H x batch`.
     private var hiddenCarry = Matrix(rows: 0)
     private var cellCarry = Matrix(rows: 0)
+    /// GRU: the direct part of the previous state's gradient, and the gradient
+    /// of `r⊙h'`, `H x batch`.
+    private var partialCarry = Matrix(rows: 0)
+    private var resetGradient = Matrix(rows: 0)
     /// `4H x batch`: one step's recurrent product `Wh · h`, kept contiguous
     /// (written into the strided gates, the product ran about 25% slower).
     private var recurrentProduct = Matrix(rows: 0)
 
+    private enum Kind { case lstm, gru, rnn }
+
+    /// What the pass needs of one layer: its weights and its step products.
+    private struct LayerPlan {
+        let kind: Kind
+        let inputSize: Int
+        let hiddenSize: Int
+        let blocks: GateBlocks
+        /// Gate blocks of `hiddenSize` rows: LSTM 4 (i, f, o, g), GRU 3 (r, z, n), RNN 1.
+        let gateCount: Int
+        /// `Wh · h` over the rows that see `h` (GRU: r and z), and its transpose.
+        let forward: StepProduct
+        let backward: StepProduct
+        /// GRU: the candidate's `Wch · (r⊙h)` and its transpose.
+        let candidateForward: StepProduct?
+        let candidateBackward: StepProduct?
+
+        init(_ layer: any RecurrentLayer, packs: Bool) {
+            inputSize = layer.inputSize
+            hiddenSize = layer.hiddenSize
+            let size = layer.hiddenSize
+            let recurrentRows: Int
+            switch layer {
+            case let lstm as LSTMLayer:
+                (kind, blocks, gateCount, recurrentRows) = (.lstm, lstm.blocks, 4, 4 * size)
+            case let gru as GRULayer:
+                (kind, blocks, gateCount, recurrentRows) = (.gru, gru.blocks, 3, 2 * size)
+            case let rnn as RNNLayer:
+                (kind, blocks, gateCount, recurrentRows) = (.rnn, rnn.blocks, 1, size)
+            default:
+                preconditionFailure("WindowPass: unknown layer type \(type(of: layer))")
+            }
+            let weights = blocks.recurrentWeights
+            forward = StepProduct(weights: weights, rows: 0..<recurrentRows, transposed: false, packs: packs)
+            backward = StepProduct(weights: weights, rows: 0..<recurrentRows, transposed: true, packs: packs)
+            if kind == .gru {
+                candidateForward = StepProduct(weights: weights, rows: 2 * size..<3 * size, transposed: false, packs: packs)
+                candidateBackward = StepProduct(weights: weights, rows: 2 * size..<3 * size, transposed: true, packs: packs)
+            } else {
+                candidateForward = nil
+                candidateBackward = nil
+            }
+        }
+
+        var stepProducts: [StepProduct] { [forward, backward] + [candidateForward, candidateBackward].compactMap { $0 } }
+    }
+
     private struct LayerBuffers {
-        /// `4H x N`: activated gates (i, f, o, g row blocks); gradients of the preactivations.
+        /// `gates·H x N`: activated gates (LSTM: i, f, o, g row blocks; GRU:
+        /// r, z, n; RNN: the preactivation); gradients of the preactivations.
         let gates: Matrix
         /// `H x (N + batch)`: carried-in state, then the hidden state after each step; gradients of the outputs.
         let hidden: Matrix
-        /// `H x (N + batch)`: the cell state, laid out as `hidden`.
+        /// LSTM: `H x (N + batch)`, the cell state, laid out as `hidden`.
         let cells: Matrix
-        /// `H x N`: `tanh(c)` of each step.
+        /// LSTM: `H x N`, `tanh(c)` of each step.
         let cellTanh: Matrix
+        /// GRU: `H x N`, `r⊙h'` of each step.
+        let resetHidden: Matrix
         /// `inputSize x N`: the layer's input after dropout and its gradient
         /// (above the first layer, only with dropout).
         let droppedInput: Matrix
@@ -62,22 +115,13 @@ final class LSTMWindowPass {
         let mask: Matrix
     }
 
-    /// A pass for `network`, whose layers must all be LSTM layers. The step
-    /// products use packed weights where the CPU allows, unless
-    /// `usesPackedWeights` is false.
+    /// A pass for `network`. The step products use packed weights where the
+    /// CPU allows, unless `usesPackedWeights` is false.
     init(network: RecurrentNetwork, usesPackedWeights: Bool = PackedWeights.isAvailable) {
-        layers = network.layers.map { layer in
-            guard let lstm = layer as? LSTMLayer else { preconditionFailure("LSTMWindowPass needs LSTM layers") }
-            return lstm
-        }
+        let packs = usesPackedWeights && PackedWeights.isAvailable
         self.network = network
-        self.usesPackedWeights = usesPackedWeights && PackedWeights.isAvailable
-        packedRecurrent = layers.map { _ in (PackedWeights(), PackedWeights()) }
-    }
-
-    /// Whether `network` can be trained by this pass.
-    static func supports(_ network: RecurrentNetwork) -> Bool {
-        network.layers.allSatisfy { $0 is LSTMLayer }
+        self.usesPackedWeights = packs
+        layers = network.layers.map { LayerPlan($0, packs: packs) }
     }
 
     /// Trains `grid` from the carried `state` (updated to the window's final
@@ -92,10 +136,7 @@ final class LSTMWindowPass {
         grid.inputs.withUnsafeBufferPointer { embed($0) }
         if usesPackedWeights {
             // The weights stay fixed for the whole window.
-            for (layer, packed) in zip(layers, packedRecurrent) {
-                packed.forward.pack(layer.blocks.recurrentWeights, transposed: false)
-                packed.backward.pack(layer.blocks.recurrentWeights, transposed: true)
-            }
+            for layer in layers { layer.stepProducts.forEach { $0.prepare() } }
         }
         for index in layers.indices {
             load(state[index], into: buffers[index])
@@ -128,11 +169,12 @@ final class LSTMWindowPass {
         let wide = total + width
         buffers = layers.enumerated().map { index, layer in
             let size = layer.hiddenSize
-            let dropsInput = dropout && index > 0
-            return LayerBuffers(gates: Matrix(rows: 4 * size, columns: total),
+            let dropsInput = dropout && index > 0, isLSTM = layer.kind == .lstm
+            return LayerBuffers(gates: Matrix(rows: layer.gateCount * size, columns: total),
                                 hidden: Matrix(rows: size, columns: wide),
-                                cells: Matrix(rows: size, columns: wide),
-                                cellTanh: Matrix(rows: size, columns: total),
+                                cells: isLSTM ? Matrix(rows: size, columns: wide) : Matrix(rows: 0),
+                                cellTanh: isLSTM ? Matrix(rows: size, columns: total) : Matrix(rows: 0),
+                                resetHidden: layer.kind == .gru ? Matrix(rows: size, columns: total) : Matrix(rows: 0),
                                 droppedInput: dropsInput ? Matrix(rows: layer.inputSize, columns: total) : Matrix(rows: 0),
                                 mask: dropsInput ? Matrix(rows: layer.inputSize, columns: total) : Matrix(rows: 0))
         }
@@ -144,6 +186,8 @@ final class LSTMWindowPass {
         let largest = network.hiddenSizes.max() ?? 0
         hiddenCarry = Matrix(rows: largest, columns: width)
         cellCarry = Matrix(rows: largest, columns: width)
+        partialCarry = Matrix(rows: largest, columns: width)
+        resetGradient = Matrix(rows: largest, columns: width)
         recurrentProduct = Matrix(rows: 4 * largest, columns: width)
     }
 
@@ -244,30 +288,39 @@ final class LSTMWindowPass {
     private func forward(_ index: Int, input: Strided) {
         let layer = layers[index], buffers = self.buffers[index]
         let size = layer.hiddenSize, total = columns, stateStride = buffers.hidden.columns
-        let blocks = layer.blocks, gates = buffers.gates.values
+        let blocks = layer.blocks, gates = buffers.gates.values, gateRows = layer.gateCount * size
         if buffers.mask.count > 0 {
             applyMask(buffers.mask, to: outputs(of: index - 1), into: buffers.droppedInput.values)
         }
-        Activation.broadcast(blocks.bias.values, into: gates, rows: 4 * size, columns: total)
-        MatrixProduct.gemm(m: 4 * size, n: total, k: layer.inputSize,
+        Activation.broadcast(blocks.bias.values, into: gates, rows: gateRows, columns: total)
+        MatrixProduct.gemm(m: gateRows, n: total, k: layer.inputSize,
                            a: blocks.inputWeights.values, lda: layer.inputSize,
                            b: input.values, ldb: input.stride, c: gates, ldc: total, beta: 1)
-        let packed = packedRecurrent[index].forward, recurrent = recurrentProduct.values
+        let recurrent = recurrentProduct.values
         for step in 0..<steps {
             let offset = step * width
-            if usesPackedWeights {
-                packed.multiply(buffers.hidden.values + offset, stride: stateStride, into: recurrent, stride: width,
-                                width: width, accumulate: false)
-            } else {
-                MatrixProduct.gemm(m: 4 * size, n: width, k: size,
-                                   a: blocks.recurrentWeights.values, lda: size,
-                                   b: buffers.hidden.values + offset, ldb: stateStride, c: recurrent, ldc: width, beta: 0)
-            }
-            LSTMWindowKernels.forwardStep(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
+            let previous = buffers.hidden.values + offset, next = previous + width
+            layer.forward.apply(previous, stride: stateStride, into: recurrent, stride: width, width: width, accumulate: false)
+            switch layer.kind {
+            case .lstm:
+                WindowKernels.lstmForward(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
                                           previousCell: buffers.cells.values + offset,
                                           cell: buffers.cells.values + offset + width,
-                                          hidden: buffers.hidden.values + offset + width, stateStride: stateStride,
+                                          hidden: next, stateStride: stateStride,
                                           cellTanh: buffers.cellTanh.values + offset, tanhStride: total, width: width)
+            case .rnn:
+                WindowKernels.rnnForward(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
+                                         hidden: next, stateStride: stateStride, width: width)
+            case .gru:
+                let resetHidden = buffers.resetHidden.values + offset
+                WindowKernels.gruGates(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
+                                       previous: previous, stateStride: stateStride,
+                                       resetHidden: resetHidden, resetStride: total, width: width)
+                layer.candidateForward!.apply(resetHidden, stride: total, into: recurrent, stride: width,
+                                              width: width, accumulate: false)
+                WindowKernels.gruOutput(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
+                                        previous: previous, hidden: next, stateStride: stateStride, width: width)
+            }
         }
     }
 
@@ -315,44 +368,71 @@ final class LSTMWindowPass {
     }
 
     private func backward(_ index: Int, input: Strided) {
-        let layer = layers[index], buffers = self.buffers[index], packed = packedRecurrent[index].backward
+        let layer = layers[index], buffers = self.buffers[index]
         let size = layer.hiddenSize, total = columns, stateStride = buffers.hidden.columns
-        let blocks = layer.blocks, gates = buffers.gates
+        let blocks = layer.blocks, gates = buffers.gates, gateRows = layer.gateCount * size
         let hiddenNext = hiddenCarry.values, cellNext = cellCarry.values
+        let partial = partialCarry.values, resetGradients = resetGradient.values
         hiddenNext.update(repeating: 0, count: size * width)
         cellNext.update(repeating: 0, count: size * width)
         for step in (0..<steps).reversed() {
             let offset = step * width
-            LSTMWindowKernels.backwardStep(gates: gates.values + offset, gateGradients: gates.gradients + offset,
-                                           gateStride: total, rows: size,
-                                           outputGradients: buffers.hidden.gradients + offset + width,
+            let gateValues = gates.values + offset, gateGradients = gates.gradients + offset
+            let previous = buffers.hidden.values + offset, outputGradients = buffers.hidden.gradients + offset + width
+            switch layer.kind {
+            case .lstm:
+                WindowKernels.lstmBackward(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
+                                           outputGradients: outputGradients,
                                            previousCell: buffers.cells.values + offset, stateStride: stateStride,
                                            cellTanh: buffers.cellTanh.values + offset, tanhStride: total,
                                            hiddenNext: hiddenNext, cellNext: cellNext, width: width)
-            if step > 0 && usesPackedWeights {
-                packed.multiply(gates.gradients + offset, stride: total, into: hiddenNext, stride: width,
-                                width: width, accumulate: false)
-            } else if step > 0 {
-                MatrixProduct.gemm(transposeA: true, m: size, n: width, k: 4 * size,
-                                   a: blocks.recurrentWeights.values, lda: size, b: gates.gradients + offset, ldb: total,
-                                   c: hiddenNext, ldc: width, beta: 0)
+                if step > 0 {
+                    layer.backward.apply(gateGradients, stride: total, into: hiddenNext, stride: width, width: width, accumulate: false)
+                }
+            case .rnn:
+                WindowKernels.rnnBackward(gateGradients: gateGradients, gateStride: total, rows: size, hidden: previous + width,
+                                          outputGradients: outputGradients, stateStride: stateStride,
+                                          hiddenNext: hiddenNext, width: width)
+                if step > 0 {
+                    layer.backward.apply(gateGradients, stride: total, into: hiddenNext, stride: width, width: width, accumulate: false)
+                }
+            case .gru:
+                WindowKernels.gruBackwardOutput(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
+                                                outputGradients: outputGradients, previous: previous, stateStride: stateStride,
+                                                hiddenNext: hiddenNext, partial: partial, width: width)
+                layer.candidateBackward!.apply(gateGradients + 2 * size * total, stride: total, into: resetGradients,
+                                               stride: width, width: width, accumulate: false)
+                WindowKernels.gruBackwardReset(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
+                                               previous: previous, stateStride: stateStride,
+                                               resetGradient: resetGradients, partial: partial, width: width)
+                if step > 0 {
+                    layer.backward.apply(gateGradients, stride: total, into: hiddenNext, stride: width, width: width, accumulate: false)
+                    for element in 0..<size * width { hiddenNext[element] += partial[element] }
+                }
             }
         }
-        // Step t's gates pair with the hidden state of block t (the previous step's).
-        MatrixProduct.gemm(transposeB: true, m: 4 * size, n: size, k: total,
+        // Step t's gates pair with the hidden state of block t (the previous
+        // step's); a GRU's candidate rows with r⊙h' instead.
+        let recurrentRows = layer.forward.rowCount
+        MatrixProduct.gemm(transposeB: true, m: recurrentRows, n: size, k: total,
                            a: gates.gradients, lda: total, b: buffers.hidden.values, ldb: stateStride,
                            c: blocks.recurrentWeights.gradients, ldc: size, beta: 1)
-        MatrixProduct.gemm(transposeB: true, m: 4 * size, n: layer.inputSize, k: total,
+        if layer.kind == .gru {
+            MatrixProduct.gemm(transposeB: true, m: size, n: size, k: total,
+                               a: gates.gradients + 2 * size * total, lda: total, b: buffers.resetHidden.values, ldb: total,
+                               c: blocks.recurrentWeights.gradients + 2 * size * size, ldc: size, beta: 1)
+        }
+        MatrixProduct.gemm(transposeB: true, m: gateRows, n: layer.inputSize, k: total,
                            a: gates.gradients, lda: total, b: input.values, ldb: input.stride,
                            c: blocks.inputWeights.gradients, ldc: layer.inputSize, beta: 1)
-        Activation.accumulateRowSums(gates.gradients, into: blocks.bias.gradients, rows: 4 * size, columns: total)
+        Activation.accumulateRowSums(gates.gradients, into: blocks.bias.gradients, rows: gateRows, columns: total)
     }
 
     /// The gradient of layer `index`'s input, written where it came from: the
     /// layer below's outputs (through its dropout mask) or the embedding.
     private func passDown(from index: Int, input: Strided, dropout: Bool) {
-        let layer = layers[index], size = layer.hiddenSize, total = columns
-        MatrixProduct.gemm(transposeA: true, m: layer.inputSize, n: total, k: 4 * size,
+        let layer = layers[index], total = columns
+        MatrixProduct.gemm(transposeA: true, m: layer.inputSize, n: total, k: layer.gateCount * layer.hiddenSize,
                            a: layer.blocks.inputWeights.values, lda: layer.inputSize,
                            b: buffers[index].gates.gradients, ldb: total,
                            c: input.gradients, ldc: input.stride, beta: 0)
@@ -366,102 +446,6 @@ final class LSTMWindowPass {
         for (column, symbol) in inputs.enumerated() {
             let target = table.gradients + symbol * letters
             for feature in 0..<letters { target[feature] += embedded.gradients[feature * total + column] }
-        }
-    }
-}
-
-/// The element-wise parts of an LSTM step over strided window blocks, each
-/// row a run of `width` contiguous columns (the batch at one step).
-enum LSTMWindowKernels {
-    /// Adds the step's recurrent product (`4·rows x width`, contiguous) to
-    /// the gates' preactivations, activates them in place (σ for i, f, o;
-    /// tanh for g) and writes `c = f⊙c' + i⊙g`, `tanh(c)` and `h = o⊙tanh(c)`.
-    static func forwardStep(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>, rows: Int,
-                            previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
-                            hidden: UnsafeMutablePointer<Float>, stateStride: Int,
-                            cellTanh: UnsafeMutablePointer<Float>, tanhStride: Int, width: Int) {
-        let forgetOffset = rows * gateStride, outputOffset = 2 * forgetOffset, candidateOffset = 3 * forgetOffset
-        for row in 0..<rows {
-            let i = gates + row * gateStride, f = i + forgetOffset, o = i + outputOffset, g = i + candidateOffset
-            let cPrevious = previousCell + row * stateStride, c = cell + row * stateStride, h = hidden + row * stateStride
-            let t = cellTanh + row * tanhStride
-            let ri = recurrent + row * width, rf = ri + rows * width, ro = rf + rows * width, rg = ro + rows * width
-            var column = 0
-            while column + 8 <= width {
-                let inputGate = Activation.sigmoid(MatrixProduct.load(i + column) + MatrixProduct.load(ri + column))
-                let forgetGate = Activation.sigmoid(MatrixProduct.load(f + column) + MatrixProduct.load(rf + column))
-                let outputGate = Activation.sigmoid(MatrixProduct.load(o + column) + MatrixProduct.load(ro + column))
-                let candidate = Activation.tanh(MatrixProduct.load(g + column) + MatrixProduct.load(rg + column))
-                let newCell = forgetGate * MatrixProduct.load(cPrevious + column) + inputGate * candidate
-                let squashed = Activation.tanh(newCell)
-                MatrixProduct.store(inputGate, i + column)
-                MatrixProduct.store(forgetGate, f + column)
-                MatrixProduct.store(outputGate, o + column)
-                MatrixProduct.store(candidate, g + column)
-                MatrixProduct.store(newCell, c + column)
-                MatrixProduct.store(squashed, t + column)
-                MatrixProduct.store(outputGate * squashed, h + column)
-                column += 8
-            }
-            while column < width {
-                let inputGate = Activation.sigmoid(i[column] + ri[column]), forgetGate = Activation.sigmoid(f[column] + rf[column])
-                let outputGate = Activation.sigmoid(o[column] + ro[column]), candidate = Activation.tanh(g[column] + rg[column])
-                let newCell = forgetGate * cPrevious[column] + inputGate * candidate
-                let squashed = Activation.tanh(newCell)
-                i[column] = inputGate; f[column] = forgetGate; o[column] = outputGate; g[column] = candidate
-                c[column] = newCell
-                t[column] = squashed
-                h[column] = outputGate * squashed
-                column += 1
-            }
-        }
-    }
-
-    /// One step of the LSTM's backward: from the gradient of the step's
-    /// output (`outputGradients`) plus the next step's (`hiddenNext`,
-    /// `cellNext`, both `rows x width`), writes the gates' preactivation
-    /// gradients and replaces `cellNext` with the gradient of the previous
-    /// cell state. `hiddenNext` is read only; the caller overwrites it with
-    /// the recurrent product afterwards.
-    static func backwardStep(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>,
-                             gateStride: Int, rows: Int,
-                             outputGradients: UnsafePointer<Float>, previousCell: UnsafePointer<Float>, stateStride: Int,
-                             cellTanh: UnsafePointer<Float>, tanhStride: Int,
-                             hiddenNext: UnsafePointer<Float>, cellNext: UnsafeMutablePointer<Float>, width: Int) {
-        let forgetOffset = rows * gateStride, outputOffset = 2 * forgetOffset, candidateOffset = 3 * forgetOffset
-        let one = SIMD8<Float>(repeating: 1)
-        for row in 0..<rows {
-            let i = gates + row * gateStride, f = i + forgetOffset, o = i + outputOffset, g = i + candidateOffset
-            let di = gateGradients + row * gateStride, df = di + forgetOffset, dO = di + outputOffset, dg = di + candidateOffset
-            let dOut = outputGradients + row * stateStride, cPrevious = previousCell + row * stateStride
-            let t = cellTanh + row * tanhStride
-            let dhNext = hiddenNext + row * width, dcNext = cellNext + row * width
-            var column = 0
-            while column + 8 <= width {
-                let inputGate = MatrixProduct.load(i + column), forgetGate = MatrixProduct.load(f + column)
-                let outputGate = MatrixProduct.load(o + column), candidate = MatrixProduct.load(g + column)
-                let squashed = MatrixProduct.load(t + column)
-                let dHidden = MatrixProduct.load(dOut + column) + MatrixProduct.load(dhNext + column)
-                let dCell = MatrixProduct.load(dcNext + column) + dHidden * outputGate * (one - squashed * squashed)
-                MatrixProduct.store(dCell * candidate * inputGate * (one - inputGate), di + column)
-                MatrixProduct.store(dCell * MatrixProduct.load(cPrevious + column) * forgetGate * (one - forgetGate), df + column)
-                MatrixProduct.store(dHidden * squashed * outputGate * (one - outputGate), dO + column)
-                MatrixProduct.store(dCell * inputGate * (one - candidate * candidate), dg + column)
-                MatrixProduct.store(dCell * forgetGate, dcNext + column)
-                column += 8
-            }
-            while column < width {
-                let inputGate = i[column], forgetGate = f[column], outputGate = o[column], candidate = g[column]
-                let squashed = t[column]
-                let dHidden = dOut[column] + dhNext[column]
-                let dCell = dcNext[column] + dHidden * outputGate * (1 - squashed * squashed)
-                di[column] = dCell * candidate * inputGate * (1 - inputGate)
-                df[column] = dCell * cPrevious[column] * forgetGate * (1 - forgetGate)
-                dO[column] = dHidden * squashed * outputGate * (1 - outputGate)
-                dg[column] = dCell * inputGate * (1 - candidate * candidate)
-                dcNext[column] = dCell * forgetGate
-                column += 1
-            }
         }
     }
 }
