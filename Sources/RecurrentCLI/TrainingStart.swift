@@ -19,7 +19,8 @@ extension TrainCommand {
     /// Settings from the options, then the resumed file's record, then the defaults.
     private func settings(_ record: TrainingRecord?, kind: CorpusKind) -> TrainingSettings {
         let defaults = TrainingSettings()
-        return TrainingSettings(learningRate: learningRate ?? record?.learningRate ?? defaults.learningRate,
+        let defaultRate = kind == .text ? Float(TrainingSettings.textDefaultLearningRate) : defaults.learningRate
+        return TrainingSettings(learningRate: learningRate ?? record?.learningRate ?? defaultRate,
                                 regc: regc ?? record?.regc ?? defaults.regc,
                                 clipval: clipval ?? record?.clipval ?? defaults.clipval,
                                 batchSize: batchSize ?? record?.batchSize ?? (kind == .text ? 32 : 1),

@@ -104,12 +104,13 @@ struct ModelRoutes: Sendable {
             regc: try SettingsValidator.regc(body, default: demo.regc),
             clipval: try SettingsValidator.positive(body, "clipval", default: demo.clipval),
             seed: try SettingsValidator.seed(body))
+        try SettingsValidator.corpusSettings(body, into: &config, limits: limits)
+        let defaultRate = config.corpus == .text ? TrainingSettings.textDefaultLearningRate : 0.01
         let settings = MutableSettings(
-            learningRate: try SettingsValidator.positive(body, "learning_rate", default: 0.01),
+            learningRate: try SettingsValidator.positive(body, "learning_rate", default: defaultRate),
             sampleTemperature: try SettingsValidator.positive(body, "sample_temperature", default: 1),
             maxTicks: try SettingsValidator.maxTicks(body, default: nil))
         let start = try body.bool("start") ?? true
-        try SettingsValidator.corpusSettings(body, into: &config, limits: limits)
         let corpus = config.corpus == .text
             ? try SettingsValidator.textCorpus(body, config: config, limits: limits)
             : try SettingsValidator.corpus(body, limits: limits)

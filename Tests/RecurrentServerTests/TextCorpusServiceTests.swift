@@ -75,6 +75,8 @@ struct TextCorpusServiceTests {
         try await server.run { client in
             let created = try await client.post("/api/models", Self.textModel())
             try #require(created.status == .created, "\(created.text)")
+            // A text starts from char-rnn's learning rate unless told otherwise.
+            #expect(created.json["learning_rate"] as? Double == 0.002)
             let config = try #require(created.json["config"] as? [String: Any])
             #expect(config["corpus"] as? String == "text")
             #expect(config["batch_size"] as? Int == 4)
