@@ -12,7 +12,7 @@ import Recurrent
 //   and backward) and the peak resident memory.
 //
 //   swift run -c release recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME]
-//                                        [--way single|blas|workers]
+//                                        [--way single|blas|workers|validate]
 
 BLASKernels.selectFastKernels()
 
@@ -48,7 +48,7 @@ while let argument = arguments.next() {
     case "--suite": suite = arguments.next() ?? suite
     case "--way": onlyWay = arguments.next()
     default:
-        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME] [--way single|blas|workers]\n".utf8))
+        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME] [--way single|blas|workers|validate]\n".utf8))
         exit(2)
     }
 }
@@ -140,6 +140,25 @@ if suite == "batch" || suite == "all" {
             let gigaflops = rate.median * multiplyAddsPerCharacter(model.network) * 2 * 3 / 1e9
             print(configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
                   String(format: "%6d  ", threads) + way.label.padding(toLength: 8, withPad: " ", startingAt: 0),
+                  String(format: "%14.0f %12.0f %10.0f %9.1f %10.0f", rate.median, rate.min, rate.max,
+                         gigaflops, peakResidentMegabytes()))
+        }
+        // Validation: forward only, one thread, the last 8% of the text (32
+        // streams x 64-step windows), characters scored per second.
+        if onlyWay == nil || onlyWay == "validate" {
+            BLASThreads.set(1)
+            var random = RandomSource(seed: 1)
+            let model = CharacterModel(vocabulary: vocabulary, generator: configuration.generator,
+                                       hiddenSizes: configuration.hiddenSizes, letterSize: configuration.letterSize,
+                                       random: &random)
+            let heldOut = try! TextCorpus(text: text, vocabulary: vocabulary, validationFraction: 0.08)
+            let trainer = TextTrainer(model: model, corpus: heldOut, settings: TrainingSettings(batchSize: 32),
+                                      options: TextTrainingOptions(sequenceLength: 64, validationInterval: 0), random: random)
+            _ = trainer.validate()
+            let rate = measure { trainer.validate()?.predictions ?? 0 }
+            let gigaflops = rate.median * multiplyAddsPerCharacter(model.network) * 2 / 1e9
+            print(configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
+                  String(format: "%6d  ", 1) + "validate",
                   String(format: "%14.0f %12.0f %10.0f %9.1f %10.0f", rate.median, rate.min, rate.max,
                          gigaflops, peakResidentMegabytes()))
         }

@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Size of the letter embedding (default: 5).")
     var letterSize: Int?
 
-    @Option(parsing: .unconditional, help: "Solver step size (default: 0.01; 0.002 with --corpus text).")
+    @Option(parsing: .unconditional, help: "Solver step size (default: 0.01; 0.002 with --corpus text, where models of 512 units and more also want --optimizer adam).")
     var learningRate: Float?
 
     @Option(parsing: .unconditional, help: "L2 regularisation strength (default: 1e-6).")
