@@ -14,7 +14,7 @@ public struct TextTrainingOptions: Sendable, Equatable {
     /// The learning rate is multiplied by this at the end of every epoch (1: off).
     public var learningRateDecay: Float = 1
     /// Threads that share each tick, each training a slice of the streams
-    /// (data parallelism; at most one per 8 streams). Run them with
+    /// (data parallelism; at most one per 8 streams), and each validation. Run them with
     /// single-threaded BLAS (`BLASThreads.set(1)`): they are the parallelism.
     /// With dropout, the random masks depend on this number.
     public var workers = 1
@@ -70,7 +70,8 @@ public final class TextTrainer: @unchecked Sendable {
 
     private var streams: TextStreams
     private var grid = SequenceGrid()
-    private let validationGraph = Graph(recordsBackward: false)
+    /// Inference graphs for validation, one per share (see ``ValidationShare``).
+    private(set) var validationGraphs: [Graph] = []
     /// The tick's workers, each with its slice of the streams and its carried
     /// state; the first trains the model's network itself.
     private let workers: [WindowWorker]
@@ -177,13 +178,19 @@ public final class TextTrainer: @unchecked Sendable {
     private func scoreValidation() -> ValidationResult {
         let text = Array(corpus.validation.prefix(options.validationLimit))
         var validationStreams = TextStreams(text: text, width: min(batchSize, max(1, text.count / 2)))
-        let state = WindowWorker.makeState(model.network, width: validationStreams.width)
-        var validationGrid = SequenceGrid()
+        // As many shares as training has workers (they are idle meanwhile), each wide enough for BLAS.
+        let width = validationStreams.width
+        let count = max(1, min(workers.count, width / Self.minimumStreamsPerWorker))
+        while validationGraphs.count < count { validationGraphs.append(Graph(recordsBackward: false)) }
+        let shares = (0..<count).map { index in
+            ValidationShare(network: model.network, graph: validationGraphs[index],
+                            columns: (index * width / count)..<((index + 1) * width / count))
+        }
+        var window = SequenceGrid()
         var cost = 0.0, predictions = 0
-        var unused = RandomSource(seed: 0)
-        while validationStreams.nextWindow(into: &validationGrid, steps: options.sequenceLength) {
-            cost += WindowWorker.run(model.network, validationGrid, on: validationGraph, carrying: state, random: &unused)
-            predictions += validationGrid.width * validationGrid.steps
+        while validationStreams.nextWindow(into: &window, steps: options.sequenceLength) {
+            cost += ValidationShare.score(window, in: shares)
+            predictions += window.width * window.steps
         }
         let result = ValidationResult(step: ticks, loss: cost / Double(max(1, predictions)), predictions: predictions)
         latestValidation = result

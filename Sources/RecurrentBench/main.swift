@@ -143,24 +143,28 @@ if suite == "batch" || suite == "all" {
                   String(format: "%14.0f %12.0f %10.0f %9.1f %10.0f", rate.median, rate.min, rate.max,
                          gigaflops, peakResidentMegabytes()))
         }
-        // Validation: forward only, one thread, the last 8% of the text (32
-        // streams x 64-step windows), characters scored per second.
+        // Validation: forward only, the last 8% of the text (32 streams x
+        // 64-step windows) scored by one thread, then by two (the workers'
+        // shares), characters scored per second.
         if onlyWay == nil || onlyWay == "validate" {
             BLASThreads.set(1)
-            var random = RandomSource(seed: 1)
-            let model = CharacterModel(vocabulary: vocabulary, generator: configuration.generator,
-                                       hiddenSizes: configuration.hiddenSizes, letterSize: configuration.letterSize,
-                                       random: &random)
-            let heldOut = try! TextCorpus(text: text, vocabulary: vocabulary, validationFraction: 0.08)
-            let trainer = TextTrainer(model: model, corpus: heldOut, settings: TrainingSettings(batchSize: 32),
-                                      options: TextTrainingOptions(sequenceLength: 64, validationInterval: 0), random: random)
-            _ = trainer.validate()
-            let rate = measure { trainer.validate()?.predictions ?? 0 }
-            let gigaflops = rate.median * multiplyAddsPerCharacter(model.network) * 2 / 1e9
-            print(configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
-                  String(format: "%6d  ", 1) + "validate",
-                  String(format: "%14.0f %12.0f %10.0f %9.1f %10.0f", rate.median, rate.min, rate.max,
-                         gigaflops, peakResidentMegabytes()))
+            for threads in [1, 2] {
+                var random = RandomSource(seed: 1)
+                let model = CharacterModel(vocabulary: vocabulary, generator: configuration.generator,
+                                           hiddenSizes: configuration.hiddenSizes, letterSize: configuration.letterSize,
+                                           random: &random)
+                let heldOut = try! TextCorpus(text: text, vocabulary: vocabulary, validationFraction: 0.08)
+                let trainer = TextTrainer(model: model, corpus: heldOut, settings: TrainingSettings(batchSize: 32),
+                                          options: TextTrainingOptions(sequenceLength: 64, validationInterval: 0, workers: threads),
+                                          random: random)
+                _ = trainer.validate()
+                let rate = measure { trainer.validate()?.predictions ?? 0 }
+                let gigaflops = rate.median * multiplyAddsPerCharacter(model.network) * 2 / 1e9
+                print(configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
+                      String(format: "%6d  ", threads) + "validate",
+                      String(format: "%14.0f %12.0f %10.0f %9.1f %10.0f", rate.median, rate.min, rate.max,
+                             gigaflops, peakResidentMegabytes()))
+            }
         }
     }
 }

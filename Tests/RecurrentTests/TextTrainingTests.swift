@@ -75,6 +75,26 @@ import Testing
 
     /// Training flushes subnormals to zero only while it runs: the calling
     /// thread (in a service, one that also parses requests) gets its mode back.
+    /// Workers share validations too: the same loss over the same characters.
+    @Test func workersShareTheValidation() throws {
+        let vocabulary = Vocabulary(sentences: [Self.text])
+        let corpus = try TextCorpus(text: Self.text, vocabulary: vocabulary, validationFraction: 0.3)
+        func validation(_ workers: Int) throws -> (ValidationResult, Int) {
+            var random = RandomSource(seed: 4)
+            let model = CharacterModel(vocabulary: vocabulary, generator: .gru, hiddenSizes: [12], letterSize: 5, random: &random)
+            let trainer = TextTrainer(model: model, corpus: corpus, settings: TrainingSettings(batchSize: 24),
+                                      options: TextTrainingOptions(sequenceLength: 10, validationInterval: 0, workers: workers),
+                                      random: random)
+            let result = try #require(trainer.validate())
+            return (result, trainer.validationGraphs.count)
+        }
+        let (single, singleShares) = try validation(1)
+        let (shared, sharedShares) = try validation(3)
+        #expect(singleShares == 1 && sharedShares == 3)
+        #expect(single.predictions == shared.predictions && single.predictions > 600)
+        expectClose(shared.loss, single.loss, relative: 1e-6, "validation loss")
+    }
+
     @Test func trainingLeavesTheThreadsFloatingPointModeAsItWas() throws {
         #expect(!FloatingPointMode.flushesSubnormals)
         #expect(FloatingPointMode.withSubnormalsFlushedToZero { FloatingPointMode.flushesSubnormals })
