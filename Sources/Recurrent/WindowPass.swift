@@ -45,8 +45,9 @@ final class WindowPass {
     /// of `r⊙h'`, `H x batch`.
     private var partialCarry = Matrix(rows: 0)
     private var resetGradient = Matrix(rows: 0)
-    /// `4H x batch`: one step's recurrent product `Wh · h`, kept contiguous
-    /// (written into the strided gates, the product ran about 25% slower).
+    /// Up to `4H x batch`: one step's recurrent product (`Wh · h`, or a GRU's
+    /// candidate product), kept contiguous (written into the strided gates,
+    /// the packed product ran about 25% slower).
     private var recurrentProduct = Matrix(rows: 0)
 
     private enum Kind { case lstm, gru, rnn }
