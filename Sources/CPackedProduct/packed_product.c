@@ -6,10 +6,10 @@
 
 #include "packed_product.h"
 
-#include <cpuid.h>
 #include <string.h>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAS_KERNEL 1
 #else
