@@ -52,12 +52,7 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         let initial = hiddenSizes.reduce(0) { $0 + $1 * (generator == .lstm ? 2 : 1) }
         workingBytes = 2 * (perStep * max(1, steps) + initial) * float * batchSize
         if textWindows {
-            // LSTM: 4H rows; GRU: 2H (r, z) plus H (the candidate); RNN: H.
-            let blocks: [Int] = switch generator {
-            case .lstm: [4]
-            case .gru: [2, 1]
-            case .rnn: [1]
-            }
+            let blocks = WindowPass.stepProductBlocks(generator)
             let perWorker = hiddenSizes.reduce(0) { total, size in
                 total + blocks.reduce(0) { sum, count in
                     sum + PackedWeights.bytes(rows: count * size, columns: size) + PackedWeights.bytes(rows: size, columns: count * size)

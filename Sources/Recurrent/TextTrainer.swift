@@ -90,14 +90,18 @@ public final class TextTrainer: @unchecked Sendable {
         self.corpus = corpus
         self.random = random
         streams = TextStreams(text: corpus.training, width: settings.batchSize)
-        let width = streams.width
-        let count = max(1, min(options.workers, width / Self.minimumStreamsPerWorker))
         var random = random
-        workers = (0..<count).map { index in
-            let columns = (index * width / count)..<((index + 1) * width / count)
-            return WindowWorker(network: index == 0 ? model.network : model.copy().network, isReplica: index > 0,
-                                columns: columns, random: RandomSource(seed: random.next()))
+        workers = Self.slices(of: streams.width, atMost: options.workers).enumerated().map { index, columns in
+            WindowWorker(network: index == 0 ? model.network : model.copy().network, isReplica: index > 0,
+                         columns: columns, random: RandomSource(seed: random.next()))
         }
+    }
+
+    /// `width` streams cut into at most `count` contiguous slices of at least
+    /// ``minimumStreamsPerWorker`` streams each (one slice if too narrow).
+    static func slices(of width: Int, atMost count: Int) -> [Range<Int>] {
+        let count = max(1, min(count, width / minimumStreamsPerWorker))
+        return (0..<count).map { index in (index * width / count)..<((index + 1) * width / count) }
     }
 
     /// Threads sharing each tick (``TextTrainingOptions/workers``, limited by the streams).
@@ -179,12 +183,10 @@ public final class TextTrainer: @unchecked Sendable {
         let text = Array(corpus.validation.prefix(options.validationLimit))
         var validationStreams = TextStreams(text: text, width: min(batchSize, max(1, text.count / 2)))
         // As many shares as training has workers (they are idle meanwhile), each wide enough for BLAS.
-        let width = validationStreams.width
-        let count = max(1, min(workers.count, width / Self.minimumStreamsPerWorker))
-        while validationGraphs.count < count { validationGraphs.append(Graph(recordsBackward: false)) }
-        let shares = (0..<count).map { index in
-            ValidationShare(network: model.network, graph: validationGraphs[index],
-                            columns: (index * width / count)..<((index + 1) * width / count))
+        let slices = Self.slices(of: validationStreams.width, atMost: workers.count)
+        while validationGraphs.count < slices.count { validationGraphs.append(Graph(recordsBackward: false)) }
+        let shares = slices.enumerated().map { index, columns in
+            ValidationShare(network: model.network, graph: validationGraphs[index], columns: columns)
         }
         var window = SequenceGrid()
         var cost = 0.0, predictions = 0

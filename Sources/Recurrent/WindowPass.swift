@@ -50,11 +50,22 @@ final class WindowPass {
     /// the packed product ran about 25% slower).
     private var recurrentProduct = Matrix(rows: 0)
 
-    private enum Kind { case lstm, gru, rnn }
+    /// The row blocks of a layer's recurrent weights that the per-step
+    /// products use, in units of the hidden size: `[4]` for an LSTM (every
+    /// gate sees `h`), `[2, 1]` for a GRU (r and z see `h`; the candidate
+    /// sees `r⊙h` in a product of its own), `[1]` for an RNN. Each block is
+    /// packed twice, for the forward product and for the transposed one.
+    static func stepProductBlocks(_ generator: Generator) -> [Int] {
+        switch generator {
+        case .lstm: [4]
+        case .gru: [2, 1]
+        case .rnn: [1]
+        }
+    }
 
     /// What the pass needs of one layer: its weights and its step products.
     private struct LayerPlan {
-        let kind: Kind
+        let kind: Generator
         let inputSize: Int
         let hiddenSize: Int
         let blocks: GateBlocks
@@ -70,28 +81,24 @@ final class WindowPass {
         init(_ layer: any RecurrentLayer, packs: Bool) {
             inputSize = layer.inputSize
             hiddenSize = layer.hiddenSize
-            let size = layer.hiddenSize
-            let recurrentRows: Int
             switch layer {
-            case let lstm as LSTMLayer:
-                (kind, blocks, gateCount, recurrentRows) = (.lstm, lstm.blocks, 4, 4 * size)
-            case let gru as GRULayer:
-                (kind, blocks, gateCount, recurrentRows) = (.gru, gru.blocks, 3, 2 * size)
-            case let rnn as RNNLayer:
-                (kind, blocks, gateCount, recurrentRows) = (.rnn, rnn.blocks, 1, size)
-            default:
-                preconditionFailure("WindowPass: unknown layer type \(type(of: layer))")
+            case let lstm as LSTMLayer: (kind, blocks, gateCount) = (.lstm, lstm.blocks, 4)
+            case let gru as GRULayer: (kind, blocks, gateCount) = (.gru, gru.blocks, 3)
+            case let rnn as RNNLayer: (kind, blocks, gateCount) = (.rnn, rnn.blocks, 1)
+            default: preconditionFailure("WindowPass: unknown layer type \(type(of: layer))")
             }
-            let weights = blocks.recurrentWeights
-            forward = StepProduct(weights: weights, rows: 0..<recurrentRows, transposed: false, packs: packs)
-            backward = StepProduct(weights: weights, rows: 0..<recurrentRows, transposed: true, packs: packs)
-            if kind == .gru {
-                candidateForward = StepProduct(weights: weights, rows: 2 * size..<3 * size, transposed: false, packs: packs)
-                candidateBackward = StepProduct(weights: weights, rows: 2 * size..<3 * size, transposed: true, packs: packs)
-            } else {
-                candidateForward = nil
-                candidateBackward = nil
+            // One forward and one transposed product per block of rows.
+            var products: [(forward: StepProduct, backward: StepProduct)] = []
+            var first = 0
+            for count in WindowPass.stepProductBlocks(kind) {
+                let rows = first * hiddenSize..<(first + count) * hiddenSize
+                products.append((StepProduct(weights: blocks.recurrentWeights, rows: rows, transposed: false, packs: packs),
+                                 StepProduct(weights: blocks.recurrentWeights, rows: rows, transposed: true, packs: packs)))
+                first += count
             }
+            (forward, backward) = products[0]
+            candidateForward = products.count > 1 ? products[1].forward : nil
+            candidateBackward = products.count > 1 ? products[1].backward : nil
         }
 
         var stepProducts: [StepProduct] { [forward, backward] + [candidateForward, candidateBackward].compactMap { $0 } }
@@ -387,16 +394,10 @@ final class WindowPass {
                                            previousCell: buffers.cells.values + offset, stateStride: stateStride,
                                            cellTanh: buffers.cellTanh.values + offset, tanhStride: total,
                                            hiddenNext: hiddenNext, cellNext: cellNext, width: width)
-                if step > 0 {
-                    layer.backward.apply(gateGradients, stride: total, into: hiddenNext, stride: width, width: width, accumulate: false)
-                }
             case .rnn:
                 WindowKernels.rnnBackward(gateGradients: gateGradients, gateStride: total, rows: size, hidden: previous + width,
                                           outputGradients: outputGradients, stateStride: stateStride,
                                           hiddenNext: hiddenNext, width: width)
-                if step > 0 {
-                    layer.backward.apply(gateGradients, stride: total, into: hiddenNext, stride: width, width: width, accumulate: false)
-                }
             case .gru:
                 WindowKernels.gruBackwardOutput(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
                                                 outputGradients: outputGradients, previous: previous, stateStride: stateStride,
@@ -406,16 +407,20 @@ final class WindowPass {
                 WindowKernels.gruBackwardReset(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
                                                previous: previous, stateStride: stateStride,
                                                resetGradient: resetGradients, partial: partial, width: width)
-                if step > 0 {
-                    layer.backward.apply(gateGradients, stride: total, into: hiddenNext, stride: width, width: width, accumulate: false)
+            }
+            // The gradient of the previous step's hidden state (none flows
+            // into the carried-in state): through the recurrent product, plus
+            // for a GRU the direct and reset-gate parts gathered in `partial`.
+            if step > 0 {
+                layer.backward.apply(gateGradients, stride: total, into: hiddenNext, stride: width, width: width, accumulate: false)
+                if layer.kind == .gru {
                     for element in 0..<size * width { hiddenNext[element] += partial[element] }
                 }
             }
         }
         // Step t's gates pair with the hidden state of block t (the previous
         // step's); a GRU's candidate rows with r⊙h' instead.
-        let recurrentRows = layer.forward.rowCount
-        MatrixProduct.gemm(transposeB: true, m: recurrentRows, n: size, k: total,
+        MatrixProduct.gemm(transposeB: true, m: layer.forward.rowCount, n: size, k: total,
                            a: gates.gradients, lda: total, b: buffers.hidden.values, ldb: stateStride,
                            c: blocks.recurrentWeights.gradients, ldc: size, beta: 1)
         if layer.kind == .gru {
