@@ -14,7 +14,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Recurrent", targets: ["Recurrent"]),
-        .library(name: "RecurrentServer", targets: ["RecurrentServer"]),
+        .library(name: "RecurrentStore", targets: ["RecurrentStore"]),
+        .library(name: "RecurrentSQLite", targets: ["RecurrentSQLite"]),
+        .library(name: "RecurrentJobs", targets: ["RecurrentJobs"]),
+        .library(name: "RecurrentHTTP", targets: ["RecurrentHTTP"]),
         .executable(name: "recurrent", targets: ["RecurrentCLI"]),
         .executable(name: "recurrent-bench", targets: ["RecurrentBench"]),
     ],
@@ -44,16 +47,41 @@ let package = Package(
             dependencies: ["COpenBLAS", "CPackedProduct"],
             swiftSettings: engineSettings
         ),
+        // The storage interface: records and protocols, no database.
         .target(
-            name: "RecurrentServer",
+            name: "RecurrentStore",
+            dependencies: ["Recurrent"]
+        ),
+        // The embedded store: SQLite through GRDB.
+        .target(
+            name: "RecurrentSQLite",
+            dependencies: [
+                "RecurrentStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Scheduling and running training jobs against any store.
+        .target(
+            name: "RecurrentJobs",
             dependencies: [
                 "Recurrent",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "RecurrentStore",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // The HTTP API, the only target that knows Hummingbird.
+        .target(
+            name: "RecurrentHTTP",
+            dependencies: [
+                "Recurrent",
+                "RecurrentStore",
+                "RecurrentSQLite",
+                "RecurrentJobs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -61,7 +89,7 @@ let package = Package(
             name: "RecurrentCLI",
             dependencies: [
                 "Recurrent",
-                "RecurrentServer",
+                "RecurrentHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,9 +109,12 @@ let package = Package(
             dependencies: ["Recurrent"]
         ),
         .testTarget(
-            name: "RecurrentServerTests",
+            name: "RecurrentHTTPTests",
             dependencies: [
-                "RecurrentServer",
+                "RecurrentHTTP",
+                "RecurrentJobs",
+                "RecurrentStore",
+                "RecurrentSQLite",
                 "Recurrent",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

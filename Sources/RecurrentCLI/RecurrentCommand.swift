@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recurrent
-import RecurrentServer
+import RecurrentHTTP
 
 /// The `recurrent` command: trains, samples, evaluates and checks character
 /// models from the shell.

@@ -3,14 +3,14 @@ import Dispatch
 import Foundation
 import Logging
 import Recurrent
-import RecurrentServer
+import RecurrentHTTP
 import Synchronization
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension LogFormat: ExpressibleByArgument {}
 
 /// `recurrent serve`: the training service (REST API, background jobs,
-/// SQLite). Only the arguments live here; the service is RecurrentServer.
+/// SQLite). Only the arguments live here; the service is RecurrentHTTP.
 /// Every option has an environment variable (`RECURRENT_...`) used when the
 /// flag is absent.
 struct ServeCommand: ParsableCommand {

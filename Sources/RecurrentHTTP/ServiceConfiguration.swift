@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import RecurrentJobs
+
+/// Everything `recurrent serve` can be told: where to listen, where to keep
+/// its data, how many jobs train at once, and the limits that protect it from
+/// requests it cannot honour.
+public struct ServiceConfiguration: Sendable {
+    /// Address to listen on (loopback by default; set an ``apiToken`` before
+    /// listening on a public address).
+    public var host = "127.0.0.1"
+    /// TCP port; 0 picks a free one.
+    public var port = 8080
+    /// The SQLite file; its folder is created when missing.
+    public var databasePath = "./data/recurrent.sqlite"
+    /// Jobs training at once; the others wait `queued`, first in first out.
+    public var maxJobs = ProcessInfo.processInfo.activeProcessorCount
+    /// Seconds between checkpoints of a running job (jobs also checkpoint on
+    /// pause, cancel, completion and shutdown).
+    public var checkpointSeconds = 30.0
+    /// Threads OpenBLAS uses for each large product. One (the default) lets
+    /// concurrent jobs each keep a core; more helps a single job with large
+    /// batches when it has the machine to itself.
+    public var blasThreads = 1
+    /// Static files served at `/` (the page), and `openapi.json`.
+    public var publicDirectory = "./public"
+    /// Request limits, documented in the OpenAPI document.
+    public var limits = Limits()
+    /// When set, every request that changes state (any method but GET, HEAD
+    /// and OPTIONS, except the inference calls generate, evaluate and
+    /// predict) needs `Authorization: Bearer <token>`.
+    public var apiToken: String?
+    /// With an ``apiToken``, reads need the token too (all of `/api` but
+    /// `/api/health`, and `/metrics`); the page and its static files stay open.
+    public var tokenForReads = false
+    /// Origins allowed to call the API from another site's pages
+    /// (`https://example.org`, or `*` for any). Empty: CORS is off and
+    /// browsers refuse cross-origin calls.
+    public var corsOrigins: [String] = []
+    /// Seconds a SIGTERM or SIGINT may take: checkpoint every job, end the
+    /// event streams, stop listening. Past it the process exits anyway
+    /// (every job keeps its last periodic checkpoint).
+    public var shutdownSeconds = 8.0
+    /// Seconds a connection may stay silent (no request, or a request head
+    /// still incomplete) before the server closes it; 0 never closes.
+    /// Without it, clients that open connections and trickle a request
+    /// line, or never send one, hold a file descriptor each for ever.
+    /// Responses being written, event streams included, are never cut.
+    public var idleTimeoutSeconds = 30.0
+
+    /// Least severe log level written (requests and job lifecycle are `info`).
+    public var logLevel: Logger.Level = .info
+    /// How log lines look: `text` for people, `json` for log collectors.
+    public var logFormat: LogFormat = .text
+
+    /// What the job scheduler needs of it.
+    var scheduler: SchedulerConfiguration {
+        SchedulerConfiguration(maxJobs: maxJobs, checkpointSeconds: checkpointSeconds, jobThreads: limits.jobThreads)
+    }
+
+    /// Whether the service has a token.
+    public var requiresToken: Bool { !(apiToken ?? "").isEmpty }
+
+    public init() {}
+
+    /// The limits on what one request may ask for. Each violation is answered
+    /// with a 4xx error naming the limit.
+    public struct Limits: Sendable {
+        /// Largest request body in bytes (16 MiB); past it the answer is 413.
+        public var maxBodyBytes = 16 * 1024 * 1024
+        /// Largest training corpus in bytes of UTF-8 (10 MB); past it 422.
+        public var maxCorpusBytes = 10_000_000
+        /// Most samples one `generate` call may ask for.
+        public var maxGenerateCount = 100
+        /// Longest sample one `generate` call may ask for, in characters.
+        public var maxGenerateLength = 2000
+        /// Allowed size of each hidden layer.
+        public var hiddenSizes = 1...1024
+        /// Most hidden layers.
+        public var maxLayers = 8
+        /// Allowed letter (embedding) size.
+        public var letterSizes = 1...512
+        /// Most memory one model may need while training (2 GiB): parameters
+        /// times 4 bytes times (weights, gradients, solver state, snapshot,
+        /// best weights, checkpoint copy) plus the working memory of one tick
+        /// (`MemoryEstimate` in the engine).
+        public var memoryBudgetBytes = 2 * 1024 * 1024 * 1024
+        /// Largest `batch_size` of a model.
+        public var maxBatchSize = 1024
+        /// Largest `seq_length` of a text-corpus model.
+        public var maxSequenceLength = 4096
+        /// Threads each text-corpus job trains with: its streams are split
+        /// among them (at least 8 streams each) and BLAS stays single-threaded
+        /// inside them. The memory budget counts a weight copy per extra thread.
+        public var jobThreads = 1
+        /// Largest `top_k` of `predict`.
+        public var maxTopK = 1000
+        /// Largest `limit` of the list endpoints.
+        public var maxPageSize = 1000
+
+        public init() {}
+    }
+}
