@@ -1,0 +1,66 @@
+// The "Samples" card: samples the training job recorded, and fresh ones from
+// the current weights at the page's temperature, plus the greedy prediction.
+
+import { api } from './api.js';
+import { SAMPLE_COUNT, SAMPLE_LENGTH } from './constants.js';
+import { $, setText } from './dom.js';
+import { integer, short } from './format.js';
+import { currentTemperature } from './sliders.js';
+
+export function renderSamples(texts, caption) {
+  const list = $('sample-list');
+  const items = texts.map((text) => {
+    const item = document.createElement('li');
+    item.className = 'sample';
+    if (text === '') {
+      item.classList.add('empty');
+      item.textContent = '(empty: the model ended the sentence at once)';
+    } else {
+      item.textContent = text;
+    }
+    return item;
+  });
+  list.replaceChildren(...items);
+  setText('samples-info', caption);
+}
+
+// `fresh` marks the greedy line as newer than the model's own greedy field.
+export function renderGreedy(text, fresh) {
+  const greedy = $('greedy');
+  greedy.textContent = text === '' ? '(empty)' : text;
+  if (fresh) greedy.dataset.fresh = '1';
+}
+
+// Samples recorded by the training job (SSE `samples` event or GET .../samples).
+export function showRecorded(recorded) {
+  if (!recorded.length) return;
+  const step = Math.max(...recorded.map((entry) => entry.step));
+  const entries = recorded.filter((entry) => entry.step === step);
+  const samples = entries.filter((entry) => entry.kind === 'sample');
+  const greedy = entries.filter((entry) => entry.kind === 'greedy').pop();
+  if (samples.length) {
+    const last = samples.slice(-SAMPLE_COUNT);
+    const temperature = last[last.length - 1].temperature;
+    renderSamples(last.map((entry) => entry.text),
+      `Recorded by the training job at tick ${integer(last[last.length - 1].step)}` +
+      (Number.isFinite(temperature) ? `, temperature ${short(temperature)}.` : '.'));
+  }
+  if (greedy) renderGreedy(greedy.text, true);
+}
+
+// Fresh samples from the current weights at the page's temperature.
+export async function freshSamples(state) {
+  const model = state.model;
+  if (!model) return;
+  const generation = state.generation;
+  const temperature = currentTemperature();
+  const path = `/api/models/${model.id}/generate`;
+  const [samples, greedy] = await Promise.all([
+    api('POST', path, { body: { count: SAMPLE_COUNT, temperature, max_length: SAMPLE_LENGTH } }),
+    api('POST', path, { body: { count: 1, greedy: true, max_length: SAMPLE_LENGTH } }),
+  ]);
+  if (generation !== state.generation) return;
+  renderSamples(samples.samples.map((entry) => entry.text),
+    `Generated from the current weights at temperature ${short(temperature)}.`);
+  renderGreedy(greedy.samples[0]?.text ?? '', true);
+}
