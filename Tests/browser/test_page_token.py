@@ -2,7 +2,7 @@
 environment, as a container would): without the token the page says what is
 missing and nothing is created; with it, learning and live updates work.
 
-Runs its own server and browser; the helpers come from test_page.
+Runs its own server and browser; the helpers come from page_support.
 """
 
 import pytest
@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("selenium", reason="selenium is not installed (python3 -m pip install selenium)")
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from test_page import (PUBLIC, SMALL_CORPUS, Console, click, current_id, http_json, running_server,  # noqa: E402
+from page_support import (PUBLIC, SMALL_CORPUS, Console, click, current_id, http_json, running_server,  # noqa: E402
                        samples_shown, set_value, shot, text, wait_for)
-from test_page import browser  # noqa: E402,F401 - the browser fixture, for this module's server
+from page_support import browser  # noqa: E402,F401 - the browser fixture, for this module's server
 
 TOKEN = "page-token-123"
 
