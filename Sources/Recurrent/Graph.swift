@@ -83,7 +83,7 @@ public final class Graph {
     }
 
     @inline(__always)
-    private func record(_ operation: Operation) {
+    func record(_ operation: Operation) {
         if recordsBackward { tape.append(operation) }
     }
 
@@ -214,53 +214,10 @@ public final class Graph {
         precondition(rate >= 0 && rate < 1, "dropout: rate must be in [0, 1)")
         let out = makeMatrix(rows: a.rows, columns: a.columns)
         let mask = makeMatrix(rows: a.rows, columns: a.columns)
-        let keep = 1 - rate, scale = 1 / keep
-        for index in 0..<a.count {
-            let kept = Float(generator.next() >> 40) * 0x1p-24 < keep
-            mask.values[index] = kept ? scale : 0
-            out.values[index] = a.values[index] * mask.values[index]
-        }
+        DropoutMask.draw(into: mask.values, rows: a.rows, columns: a.columns, stride: a.columns, rate: rate, using: &generator)
+        for index in 0..<a.count { out.values[index] = a.values[index] * mask.values[index] }
         record(.dropout(a, mask: mask, out: out))
         return out
-    }
-
-    // MARK: - Fused recurrent cells (used by the networks)
-
-    func lstmCell(_ layer: LSTMLayer, input: Matrix, hidden: Matrix, cell: Matrix) -> (hidden: Matrix, cell: Matrix) {
-        let size = layer.hiddenSize, batch = input.columns
-        let gates = makeMatrix(rows: 4 * size, columns: batch)
-        let newCell = makeMatrix(rows: size, columns: batch)
-        let cellTanh = makeMatrix(rows: size, columns: batch)
-        let newHidden = makeMatrix(rows: size, columns: batch)
-        let scratch = recordsBackward ? makeMatrix(rows: 4 * size, columns: batch) : gates
-        layer.forward(input: input, hidden: hidden, cell: cell,
-                                   gates: gates, newCell: newCell, cellTanh: cellTanh, newHidden: newHidden)
-        record(.lstmCell(layer, input: input, hidden: hidden, cell: cell, gates: gates,
-                         newCell: newCell, cellTanh: cellTanh, newHidden: newHidden, scratch: scratch))
-        return (newHidden, newCell)
-    }
-
-    func gruCell(_ layer: GRULayer, input: Matrix, hidden: Matrix) -> Matrix {
-        let size = layer.hiddenSize, batch = input.columns
-        let gates = makeMatrix(rows: 3 * size, columns: batch)
-        let resetHidden = makeMatrix(rows: size, columns: batch)
-        let newHidden = makeMatrix(rows: size, columns: batch)
-        let scratch = recordsBackward ? makeMatrix(rows: 3 * size, columns: batch) : gates
-        let resetScratch = recordsBackward ? makeMatrix(rows: size, columns: batch) : resetHidden
-        layer.forward(input: input, hidden: hidden, gates: gates,
-                                  resetHidden: resetHidden, newHidden: newHidden)
-        record(.gruCell(layer, input: input, hidden: hidden, gates: gates, resetHidden: resetHidden,
-                        newHidden: newHidden, scratch: scratch, resetScratch: resetScratch))
-        return newHidden
-    }
-
-    func rnnCell(_ layer: RNNLayer, input: Matrix, hidden: Matrix) -> Matrix {
-        let size = layer.hiddenSize, batch = input.columns
-        let newHidden = makeMatrix(rows: size, columns: batch)
-        let scratch = recordsBackward ? makeMatrix(rows: size, columns: batch) : newHidden
-        layer.forward(input: input, hidden: hidden, newHidden: newHidden)
-        record(.rnnCell(layer, input: input, hidden: hidden, newHidden: newHidden, scratch: scratch))
-        return newHidden
     }
 }
 
@@ -345,16 +302,15 @@ enum Operation {
         case let .dropout(a, mask, out):
             for index in 0..<out.count { a.gradients[index] += mask.values[index] * out.gradients[index] }
         case let .lstmCell(layer, input, hidden, cell, gates, newCell, cellTanh, newHidden, scratch):
-            layer.backward(input: input, hidden: hidden, cell: cell, gates: gates,
-                                        newCell: newCell, cellTanh: cellTanh, newHidden: newHidden,
-                                        preactivationGradients: scratch, outerProducts: outerProducts)
+            Graph.lstmCellBackward(layer, input: input, hidden: hidden, cell: cell, gates: gates, newCell: newCell,
+                                   cellTanh: cellTanh, newHidden: newHidden, scratch: scratch, outerProducts: outerProducts)
         case let .gruCell(layer, input, hidden, gates, resetHidden, newHidden, scratch, resetScratch):
-            layer.backward(input: input, hidden: hidden, gates: gates, resetHidden: resetHidden,
-                                       newHidden: newHidden, preactivationGradients: scratch,
-                                       resetHiddenGradients: resetScratch, outerProducts: outerProducts)
+            Graph.gruCellBackward(layer, input: input, hidden: hidden, gates: gates, resetHidden: resetHidden,
+                                  newHidden: newHidden, scratch: scratch, resetScratch: resetScratch,
+                                  outerProducts: outerProducts)
         case let .rnnCell(layer, input, hidden, newHidden, scratch):
-            layer.backward(input: input, hidden: hidden, newHidden: newHidden,
-                                       preactivationGradients: scratch, outerProducts: outerProducts)
+            Graph.rnnCellBackward(layer, input: input, hidden: hidden, newHidden: newHidden, scratch: scratch,
+                                  outerProducts: outerProducts)
         }
     }
 }

@@ -258,14 +258,9 @@ final class WindowPass {
     /// Draws every mask of the window in the graph's order: for each step,
     /// the input of each layer above the first, then the decoder's input.
     private func drawMasks(rate: Float, random: inout RandomSource) {
-        let keep = 1 - rate, scale = 1 / keep, total = columns
         func draw(_ mask: Matrix, step: Int) {
-            for feature in 0..<mask.rows {
-                let row = mask.values + feature * total + step * width
-                for column in 0..<width {
-                    row[column] = Float(random.next() >> 40) * 0x1p-24 < keep ? scale : 0
-                }
-            }
+            DropoutMask.draw(into: mask.values + step * width, rows: mask.rows, columns: width, stride: columns,
+                             rate: rate, using: &random)
         }
         for step in 0..<steps {
             for index in buffers.indices.dropFirst() { draw(buffers[index].mask, step: step) }
@@ -311,23 +306,22 @@ final class WindowPass {
             layer.forward.apply(previous, stride: stateStride, into: recurrent, stride: width, width: width, accumulate: false)
             switch layer.kind {
             case .lstm:
-                WindowKernels.lstmForward(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
-                                          previousCell: buffers.cells.values + offset,
-                                          cell: buffers.cells.values + offset + width,
-                                          hidden: next, stateStride: stateStride,
-                                          cellTanh: buffers.cellTanh.values + offset, tanhStride: total, width: width)
+                LSTMStep.forward(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
+                                 previousCell: buffers.cells.values + offset, cell: buffers.cells.values + offset + width,
+                                 hidden: next, stateStride: stateStride,
+                                 cellTanh: buffers.cellTanh.values + offset, tanhStride: total, width: width)
             case .rnn:
-                WindowKernels.rnnForward(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
-                                         hidden: next, stateStride: stateStride, width: width)
+                RNNStep.forward(preactivations: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
+                                hidden: next, stateStride: stateStride, width: width)
             case .gru:
                 let resetHidden = buffers.resetHidden.values + offset
-                WindowKernels.gruGates(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
-                                       previous: previous, stateStride: stateStride,
-                                       resetHidden: resetHidden, resetStride: total, width: width)
+                GRUStep.gates(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
+                              previous: previous, stateStride: stateStride,
+                              resetHidden: resetHidden, resetStride: total, width: width)
                 layer.candidateForward!.apply(resetHidden, stride: total, into: recurrent, stride: width,
                                               width: width, accumulate: false)
-                WindowKernels.gruOutput(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
-                                        previous: previous, hidden: next, stateStride: stateStride, width: width)
+                GRUStep.output(gates: gates + offset, gateStride: total, recurrent: recurrent, rows: size,
+                               previous: previous, hidden: next, stateStride: stateStride, width: width)
             }
         }
     }
@@ -389,24 +383,25 @@ final class WindowPass {
             let previous = buffers.hidden.values + offset, outputGradients = buffers.hidden.gradients + offset + width
             switch layer.kind {
             case .lstm:
-                WindowKernels.lstmBackward(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
-                                           outputGradients: outputGradients,
-                                           previousCell: buffers.cells.values + offset, stateStride: stateStride,
-                                           cellTanh: buffers.cellTanh.values + offset, tanhStride: total,
-                                           hiddenNext: hiddenNext, cellNext: cellNext, width: width)
+                // The cell's gradient carry is read and replaced in place.
+                LSTMStep.backward(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
+                                  outputGradients: outputGradients,
+                                  previousCell: buffers.cells.values + offset, stateStride: stateStride,
+                                  cellTanh: buffers.cellTanh.values + offset, tanhStride: total, hiddenNext: hiddenNext,
+                                  cellGradients: cellNext, previousCellGradients: cellNext, accumulates: false, width: width)
             case .rnn:
-                WindowKernels.rnnBackward(gateGradients: gateGradients, gateStride: total, rows: size, hidden: previous + width,
-                                          outputGradients: outputGradients, stateStride: stateStride,
-                                          hiddenNext: hiddenNext, width: width)
+                RNNStep.backward(gateGradients: gateGradients, gateStride: total, rows: size, hidden: previous + width,
+                                 outputGradients: outputGradients, stateStride: stateStride,
+                                 hiddenNext: hiddenNext, width: width)
             case .gru:
-                WindowKernels.gruBackwardOutput(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
-                                                outputGradients: outputGradients, previous: previous, stateStride: stateStride,
-                                                hiddenNext: hiddenNext, partial: partial, width: width)
+                GRUStep.backwardOutput(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
+                                       outputGradients: outputGradients, previous: previous, stateStride: stateStride,
+                                       hiddenNext: hiddenNext, previousGradients: partial, accumulates: false, width: width)
                 layer.candidateBackward!.apply(gateGradients + 2 * size * total, stride: total, into: resetGradients,
                                                stride: width, width: width, accumulate: false)
-                WindowKernels.gruBackwardReset(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
-                                               previous: previous, stateStride: stateStride,
-                                               resetGradient: resetGradients, partial: partial, width: width)
+                GRUStep.backwardReset(gates: gateValues, gateGradients: gateGradients, gateStride: total, rows: size,
+                                      previous: previous, stateStride: stateStride,
+                                      resetGradients: resetGradients, previousGradients: partial, width: width)
             }
             // The gradient of the previous step's hidden state (none flows
             // into the carried-in state): through the recurrent product, plus
