@@ -3,11 +3,9 @@
 /// tail. Generic code over it is specialised and inlined, so each instance
 /// compiles to the loop it would be if written out by hand.
 protocol Lanes {
-    /// Floats per group.
-    static var count: Int { get }
     /// All lanes equal to `value`.
     init(repeating value: Float)
-    /// Loads `count` floats from `pointer` (no alignment needed).
+    /// Loads the lanes from `pointer` (no alignment needed).
     init(loading pointer: UnsafePointer<Float>)
     /// Stores the lanes to `pointer`.
     func store(to pointer: UnsafeMutablePointer<Float>)
@@ -24,8 +22,6 @@ protocol Lanes {
 }
 
 extension SIMD8: Lanes where Scalar == Float {
-    static var count: Int { 8 }
-
     @inline(__always)
     init(loading pointer: UnsafePointer<Float>) { self = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self) }
 
@@ -46,8 +42,6 @@ extension SIMD8: Lanes where Scalar == Float {
 /// One float as ``Lanes``: the scalar tail of a row.
 struct Lane: Lanes {
     var value: Float
-
-    static var count: Int { 1 }
 
     @inline(__always)
     init(_ value: Float) { self.value = value }
