@@ -19,17 +19,4 @@ public final class RNNLayer: RecurrentLayer, @unchecked Sendable {
     public func step(_ graph: Graph, input: Matrix, state: LayerState) -> LayerState {
         LayerState(hidden: graph.rnnCell(self, input: input, hidden: state.hidden))
     }
-
-    func forward(input: Matrix, hidden: Matrix, newHidden: Matrix) {
-        blocks.preactivations(input: input, hidden: hidden, into: newHidden, recurrentRows: hiddenSize)
-        let h = newHidden.values
-        for index in 0..<newHidden.count { h[index] = max(0, h[index]) }
-    }
-
-    func backward(input: Matrix, hidden: Matrix, newHidden: Matrix, preactivationGradients: Matrix, outerProducts: OuterProductQueue) {
-        let h = newHidden.values, dh = newHidden.gradients, d = preactivationGradients.values
-        for index in 0..<newHidden.count { d[index] = h[index] > 0 ? dh[index] : 0 }
-        blocks.accumulateGradients(preactivationGradients, input: input, hidden: hidden, recurrentRows: hiddenSize,
-                                   outerProducts: outerProducts)
-    }
 }
