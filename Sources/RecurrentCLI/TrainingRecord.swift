@@ -25,7 +25,10 @@ struct TrainingRecord {
     /// The trainer's generator state, as decimal strings because JSON numbers
     /// lose precision above 2^53.
     var randomState: [UInt64]?
-    /// The loss of the run's first tick, the yardstick of divergence (see `DivergenceRule`).
+    /// The loss of the run's first tick, the yardstick of divergence (see
+    /// `DivergenceRule`); a decimal string, because Foundation's JSON reader
+    /// does not always read a double back exactly and a resumed run would then
+    /// write a different file than an uninterrupted one.
     var firstLoss: Double?
 
     /// The field as JSON text, for `ModelFile.export(extraFields:)`.
@@ -37,7 +40,7 @@ struct TrainingRecord {
         if let validationFraction { out += ",\"val_fraction\":\(validationFraction)" }
         if let learningRateDecay { out += ",\"lr_decay\":\(learningRateDecay)" }
         if let epoch { out += ",\"epoch\":\(epoch)" }
-        if let firstLoss { out += ",\"first_loss\":\(firstLoss)" }
+        if let firstLoss { out += ",\"first_loss\":\"\(firstLoss)\"" }
         if let randomState {
             out += ",\"random_state\":[\(randomState.map { "\"\($0)\"" }.joined(separator: ","))]"
         }
@@ -128,7 +131,9 @@ struct TrainingRecord {
             epoch = passes
         }
         if let value = object["first_loss"], !(value is NSNull) {
-            guard let loss = Self.number(value), loss.isFinite else { throw bad("first_loss", "must be a number") }
+            guard let loss = (value as? String).flatMap(Double.init) ?? Self.number(value), loss.isFinite else {
+                throw bad("first_loss", "must be a decimal string")
+            }
             firstLoss = loss
         }
         if let state = object["random_state"], !(state is NSNull) {
