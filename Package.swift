@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Recurrent", targets: ["Recurrent"]),
+        .library(name: "RecurrentTraining", targets: ["RecurrentTraining"]),
         .library(name: "RecurrentStore", targets: ["RecurrentStore"]),
         .library(name: "RecurrentSQLite", targets: ["RecurrentSQLite"]),
         .library(name: "RecurrentJobs", targets: ["RecurrentJobs"]),
@@ -47,6 +48,12 @@ let package = Package(
             dependencies: ["COpenBLAS", "CPackedProduct"],
             swiftSettings: engineSettings
         ),
+        // One training run (settings, resume, divergence, progress figures),
+        // shared by `recurrent train` and the service's jobs.
+        .target(
+            name: "RecurrentTraining",
+            dependencies: ["Recurrent"]
+        ),
         // The storage interface: records and protocols, no database.
         .target(
             name: "RecurrentStore",
@@ -65,6 +72,7 @@ let package = Package(
             name: "RecurrentJobs",
             dependencies: [
                 "Recurrent",
+                "RecurrentTraining",
                 "RecurrentStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -89,6 +97,7 @@ let package = Package(
             name: "RecurrentCLI",
             dependencies: [
                 "Recurrent",
+                "RecurrentTraining",
                 "RecurrentHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,6 +112,10 @@ let package = Package(
             name: "RecurrentTests",
             dependencies: ["Recurrent"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "RecurrentTrainingTests",
+            dependencies: ["RecurrentTraining", "Recurrent"]
         ),
         .testTarget(
             name: "RecurrentCLITests",

@@ -1,19 +1,16 @@
 import ArgumentParser
 import Foundation
 import Recurrent
+import RecurrentTraining
 
 // The engine's enums are parsed by their raw names (lstm, rnn, gru; rmsprop,
 // adam), which ArgumentParser also lists in --help.
 extension Generator: ExpressibleByArgument {}
 extension Optimizer: ExpressibleByArgument {}
 
-/// `--corpus`: how the data file is read.
-enum CorpusKind: String, ExpressibleByArgument, CaseIterable {
-    /// One sentence per line, START/END around each (the demo).
-    case sentences
-    /// One continuous text in parallel streams and windows (char-rnn).
-    case text
-}
+/// `--corpus`: how the data file is read (sentences or text), the shared run's kinds.
+typealias CorpusKind = RunSettings.CorpusKind
+extension RunSettings.CorpusKind: ExpressibleByArgument {}
 
 /// `--hidden-sizes 20,20`: one positive size per layer, bottom layer first.
 struct HiddenSizes: Equatable, CustomStringConvertible {

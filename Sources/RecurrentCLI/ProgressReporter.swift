@@ -41,14 +41,10 @@ struct ProgressReporter {
     enum Style { case live, plain }
 
     let style: Style
-    /// Perplexities of the most recent ticks, for the median.
-    private var recent: [Double] = []
-    private var next = 0
     private var lastTicks = 0
     private var lastTime: ContinuousClock.Instant
     private var lineShown = false
 
-    static let window = 100
     static let liveInterval: Duration = .milliseconds(100)
     static let plainInterval: Duration = .seconds(1)
     static let plainTicks = 100
@@ -57,26 +53,6 @@ struct ProgressReporter {
         self.style = style
         lastTicks = ticks
         lastTime = now
-        recent.reserveCapacity(Self.window)
-    }
-
-    /// Adds one tick's perplexity to the window.
-    mutating func record(_ result: TickResult) {
-        let perplexity = result.perplexity
-        if recent.count < Self.window {
-            recent.append(perplexity)
-        } else {
-            recent[next] = perplexity
-            next = (next + 1) % Self.window
-        }
-    }
-
-    /// The median perplexity of the recent ticks (nan before the first).
-    var medianPerplexity: Double {
-        guard !recent.isEmpty else { return .nan }
-        let sorted = recent.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// Whether a line is due at `ticks`, `now`.

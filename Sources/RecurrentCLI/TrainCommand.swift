@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recurrent
+import RecurrentTraining
 
 /// `recurrent train`: trains a new model, or resumes one, on a text file.
 struct TrainCommand: ParsableCommand {
@@ -28,7 +29,12 @@ struct TrainCommand: ParsableCommand {
             the tick count (and for a text, the epoch), and a summary line goes to stdout. \
             --resume continues from such a file: its vocabulary, weights, solver state, tick \
             count and settings, unless options override the settings, and for a text the \
-            place in it where the run stopped (the hidden state starts afresh).
+            place in it where the run stopped (the hidden state starts afresh) with the \
+            learning rate as set, decayed again once per completed pass (--lr-decay).
+
+            Training stops on divergence, the service's rule: a loss that is not finite, \
+            or one above 3 times the first recorded loss while the median of the last 100 \
+            ticks is too; nothing is written then and the exit status is 1.
             """
     )
 
@@ -142,23 +148,9 @@ struct TrainCommand: ParsableCommand {
         // uninterrupted one would.
         let sampleRandom = seed.map { RandomSource(seed: $0 &+ 1) } ?? RandomSource()
 
-        let trainer: any ModelTrainer
+        let run: TrainingRun
         do {
-            switch kind {
-            case .sentences:
-                trainer = try CharacterTrainer(model: start.model, sentences: sentences, solver: start.solver,
-                                               settings: start.settings, random: start.random)
-            case .text:
-                let textCorpus = try TextCorpus(text: text, vocabulary: start.model.vocabulary,
-                                                validationFraction: start.text.validationFraction)
-                var options = start.text
-                options.workers = threads
-                let textTrainer = TextTrainer(model: start.model, corpus: textCorpus, solver: start.solver,
-                                              settings: start.settings, options: options, random: start.random)
-                // The saved rate is the decayed one already; only the place in the text is restored.
-                textTrainer.resume(atEpoch: start.epoch)
-                trainer = textTrainer
-            }
+            run = try TrainingRun(settings: start.settings, data: kind == .sentences ? sentences : [text], start: start.start)
         } catch let TrainingError.unknownCharacter(sentence, unknown) {
             let source = resume.map { "the model resumed from '\($0)'" } ?? "the model"
             let place = kind == .sentences ? "non-empty line \(sentence + 1): " : ""
@@ -168,28 +160,25 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw CommandError.usage("data file '\(data)': \(error)")
         }
-        trainer.ticks = start.ticks
+        let trainer = run.trainer
 
         // Data-parallel workers are the parallelism; BLAS inside them stays single-threaded.
         BLASThreads.set((trainer as? TextTrainer).map { $0.workerCount > 1 ? 1 : threads } ?? threads)
         let interrupt = InterruptSignal()
         defer { interrupt.stop() }
-        var session = TrainingSession(trainer: trainer, budget: seconds.map(TrainingBudget.seconds)
+        var session = TrainingSession(training: run, budget: seconds.map(TrainingBudget.seconds)
                                       ?? .ticks(ticks ?? Self.defaultTicks), sampleRandom: sampleRandom)
         let outcome = session.run(interrupt: interrupt, style: StandardError.isTerminal ? .live : .plain)
 
-        var saved = TrainingRecord(settings: trainer.settings, optimizer: trainer.solver.optimizer,
-                                   ticks: trainer.ticks, randomState: trainer.random.state)
-        saved.corpus = kind
-        if kind == .text {
-            saved.sequenceLength = start.text.sequenceLength
-            saved.validationFraction = start.text.validationFraction
-            saved.learningRateDecay = start.text.learningRateDecay
-            saved.epoch = trainer.epoch
+        if let loss = outcome.divergedLoss {
+            // The shared rule (`DivergenceRule`): the weights are not to be
+            // trusted, so the file (and any earlier one at --out) is left alone.
+            let first = run.firstLoss.map { String(format: " (the first recorded loss was %.4f)", $0) } ?? ""
+            throw CommandError.failure("training diverged at tick \(trainer.ticks): loss \(loss) per character\(first); "
+                                       + "the model was not written to '\(out)'. Try a lower --learning-rate "
+                                       + "(for example \(run.learningRateAsSet / 10)).")
         }
-        if outcome.diverged {
-            StandardError.writeLine("training diverged at tick \(trainer.ticks): the cost is not a number")
-        }
+        let saved = TrainingRecord(run: run)
         try writer.write(trainer.model, solver: trainer.solver, extraFields: [("training", saved.json)])
         if let best = trainer.bestModel, let validation = trainer.bestValidation {
             let bestWriter = ModelWriter(path: Self.bestPath(for: out))

@@ -1,10 +1,12 @@
 import Foundation
 import Recurrent
+import RecurrentTraining
 
 /// The `training` field `recurrent train` adds to a model file, so that
 /// `--resume` continues the tick count, the settings and the sentence-choice
 /// generator where the run stopped. The original library ignores it.
 struct TrainingRecord {
+    /// The rate as set; a text's decay is worked out again from `epoch` on `--resume`.
     var learningRate: Float
     var regc: Float
     var clipval: Float
@@ -23,6 +25,11 @@ struct TrainingRecord {
     /// The trainer's generator state, as decimal strings because JSON numbers
     /// lose precision above 2^53.
     var randomState: [UInt64]?
+    /// The loss of the run's first tick, the yardstick of divergence (see
+    /// `DivergenceRule`); a decimal string, because Foundation's JSON reader
+    /// does not always read a double back exactly and a resumed run would then
+    /// write a different file than an uninterrupted one.
+    var firstLoss: Double?
 
     /// The field as JSON text, for `ModelFile.export(extraFields:)`.
     var json: String {
@@ -33,21 +40,32 @@ struct TrainingRecord {
         if let validationFraction { out += ",\"val_fraction\":\(validationFraction)" }
         if let learningRateDecay { out += ",\"lr_decay\":\(learningRateDecay)" }
         if let epoch { out += ",\"epoch\":\(epoch)" }
+        if let firstLoss { out += ",\"first_loss\":\"\(firstLoss)\"" }
         if let randomState {
             out += ",\"random_state\":[\(randomState.map { "\"\($0)\"" }.joined(separator: ","))]"
         }
         return out + "}"
     }
 
-    init(settings: TrainingSettings, optimizer: Optimizer, ticks: Int, randomState: [UInt64]?) {
-        learningRate = settings.learningRate
-        regc = settings.regc
-        clipval = settings.clipval
-        batchSize = settings.batchSize
-        dropout = settings.dropout
-        self.optimizer = optimizer
-        self.ticks = ticks
-        self.randomState = randomState
+    /// Where `run` stands, to resume it.
+    init(run: TrainingRun) {
+        let trainer = run.trainer, settings = run.settings
+        learningRate = Float(run.learningRateAsSet)
+        regc = trainer.settings.regc
+        clipval = trainer.settings.clipval
+        batchSize = trainer.settings.batchSize
+        dropout = trainer.settings.dropout
+        optimizer = trainer.solver.optimizer
+        ticks = trainer.ticks
+        randomState = trainer.random.state
+        corpus = settings.corpus
+        firstLoss = run.firstLoss
+        if settings.corpus == .text {
+            sequenceLength = settings.sequenceLength
+            validationFraction = settings.validationFraction
+            learningRateDecay = Float(settings.learningRateDecay)
+            epoch = trainer.epoch
+        }
     }
 
     /// Reads the field from a model file's JSON; nil when the file has none
@@ -111,6 +129,12 @@ struct TrainingRecord {
                 throw bad("epoch", "must be a number >= 0")
             }
             epoch = passes
+        }
+        if let value = object["first_loss"], !(value is NSNull) {
+            guard let loss = (value as? String).flatMap(Double.init) ?? Self.number(value), loss.isFinite else {
+                throw bad("first_loss", "must be a decimal string")
+            }
+            firstLoss = loss
         }
         if let state = object["random_state"], !(state is NSNull) {
             guard let words = state as? [String], words.count == 4 else {

@@ -1,5 +1,6 @@
 import Foundation
 import Recurrent
+import RecurrentTraining
 
 /// How long a training run lasts.
 enum TrainingBudget {
@@ -23,7 +24,8 @@ enum TrainingBudget {
     }
 }
 
-/// Runs training ticks until the budget is spent, Ctrl-C, or divergence,
+/// Runs training ticks until the budget is spent, Ctrl-C, or divergence (the
+/// shared `DivergenceRule`),
 /// reporting progress and, every so often, samples on stderr.
 struct TrainingSession {
     /// Samples are shown every 1000 ticks or 10 seconds, whichever is rarer,
@@ -32,18 +34,20 @@ struct TrainingSession {
     static let sampleInterval: Duration = .seconds(10)
     static let samplesAtTemperatureOne = 3
 
-    let trainer: any ModelTrainer
+    let training: TrainingRun
     let budget: TrainingBudget
     /// Separate from the trainer's generator, so that when samples appear
     /// (which depends on timing) never changes what is trained.
     var sampleRandom: RandomSource
 
+    private var trainer: any ModelTrainer { training.trainer }
+
     struct Outcome {
         var ticks: Int
         var elapsed: Double
         var interrupted: Bool
-        /// The cost became NaN: the weights are no longer numbers.
-        var diverged: Bool
+        /// The loss of the tick that diverged (see `DivergenceRule`), if one did.
+        var divergedLoss: Double?
         var medianPerplexity: Double
     }
 
@@ -52,14 +56,15 @@ struct TrainingSession {
         let start = clock.now
         var reporter = ProgressReporter(style: style, ticks: trainer.ticks, now: start)
         var lastSample = (ticks: trainer.ticks, time: start)
-        var ticks = 0, predictions = 0
-        var interrupted = false, diverged = false
+        var ticks = 0
+        var interrupted = false
+        var divergedLoss: Double?
         var now = start
 
         func progress() -> TrainingProgress {
             let elapsed = Self.seconds(now - start)
-            return TrainingProgress(ticks: trainer.ticks, epoch: trainer.epoch, perplexity: reporter.medianPerplexity,
-                                    charactersPerSecond: elapsed > 0 ? Double(predictions) / elapsed : 0,
+            return TrainingProgress(ticks: trainer.ticks, epoch: trainer.epoch, perplexity: training.medianPerplexity ?? .nan,
+                                    charactersPerSecond: elapsed > 0 ? Double(training.predictions) / elapsed : 0,
                                     secondsLeft: budget.secondsLeft(ticks: ticks, elapsed: elapsed),
                                     validationLoss: trainer.latestValidation?.loss, bestValidation: trainer.bestValidation)
         }
@@ -69,15 +74,13 @@ struct TrainingSession {
                 interrupted = true
                 break
             }
-            let result = trainer.tick()
+            let report = training.tick()
             ticks += 1
-            predictions += result.predictions
             now = clock.now
-            if result.cost.isNaN {
-                diverged = true
+            if report.diverged {
+                divergedLoss = report.result.loss
                 break
             }
-            reporter.record(result)
             if reporter.isDue(ticks: trainer.ticks, now: now) {
                 let current = progress()
                 reporter.show(current, now: now)
@@ -92,7 +95,7 @@ struct TrainingSession {
         if interrupted { final.secondsLeft = 0 }
         reporter.finish(final, now: now)
         return Outcome(ticks: ticks, elapsed: Self.seconds(now - start), interrupted: interrupted,
-                       diverged: diverged, medianPerplexity: reporter.medianPerplexity)
+                       divergedLoss: divergedLoss, medianPerplexity: training.medianPerplexity ?? .nan)
     }
 
     /// A few samples at temperature 1 and the greedy one, as the demo shows.

@@ -1,47 +1,44 @@
 import Recurrent
+import RecurrentTraining
 
 /// Where a training run starts: a fresh model from the options, or a model
 /// file to resume.
 extension TrainCommand {
-    /// A model, its solver and settings, and the generator to train with.
+    /// The shared run's settings and starting point.
     struct Start {
-        var model: CharacterModel
-        var solver: Solver
-        var settings: TrainingSettings
-        var ticks: Int
-        var random: RandomSource
-        /// Text-corpus options (unused for sentences).
-        var text: TextTrainingOptions
-        /// Text corpora: the epoch the resumed run had reached (0: from the start).
-        var epoch: Double = 0
+        var settings: RunSettings
+        var start: RunStart
     }
 
-    /// Settings from the options, then the resumed file's record, then the defaults.
-    private func settings(_ record: TrainingRecord?, kind: CorpusKind) -> TrainingSettings {
-        let defaults = TrainingSettings()
+    /// Settings from the options, then the resumed file's record (and model),
+    /// then the defaults. The learning rate is the rate as set: a text's decay
+    /// is worked out again from the epoch (see `TrainingRun`).
+    private func runSettings(_ record: TrainingRecord?, model: CharacterModel?, optimizer: Optimizer,
+                             kind: CorpusKind) -> RunSettings {
+        let defaults = TrainingSettings(), text = TextTrainingOptions()
         let defaultRate = kind == .text ? Float(TrainingSettings.textDefaultLearningRate) : defaults.learningRate
-        return TrainingSettings(learningRate: learningRate ?? record?.learningRate ?? defaultRate,
-                                regc: regc ?? record?.regc ?? defaults.regc,
-                                clipval: clipval ?? record?.clipval ?? defaults.clipval,
-                                batchSize: batchSize ?? record?.batchSize ?? (kind == .text ? 32 : 1),
-                                dropout: dropout ?? record?.dropout ?? 0)
-    }
-
-    private func textOptions(_ record: TrainingRecord?) -> TextTrainingOptions {
-        let defaults = TextTrainingOptions()
-        return TextTrainingOptions(sequenceLength: seqLength ?? record?.sequenceLength ?? defaults.sequenceLength,
-                                   validationFraction: valFraction ?? record?.validationFraction ?? defaults.validationFraction,
-                                   validationInterval: valInterval ?? defaults.validationInterval,
-                                   learningRateDecay: lrDecay ?? record?.learningRateDecay ?? defaults.learningRateDecay)
+        return RunSettings(
+            generator: model?.generator ?? generator ?? .lstm,
+            hiddenSizes: model?.hiddenSizes ?? hiddenSizes?.sizes ?? [20, 20],
+            letterSize: model?.letterSize ?? letterSize ?? 5,
+            optimizer: optimizer,
+            regc: Double(regc ?? record?.regc ?? defaults.regc),
+            clipval: Double(clipval ?? record?.clipval ?? defaults.clipval),
+            seed: seed,
+            corpus: kind,
+            batchSize: batchSize ?? record?.batchSize ?? (kind == .text ? 32 : 1),
+            sequenceLength: seqLength ?? record?.sequenceLength ?? text.sequenceLength,
+            validationFraction: valFraction ?? record?.validationFraction ?? text.validationFraction,
+            validationInterval: valInterval ?? text.validationInterval,
+            learningRateDecay: Double(lrDecay ?? record?.learningRateDecay ?? text.learningRateDecay),
+            dropout: Double(dropout ?? record?.dropout ?? 0),
+            learningRate: Double(learningRate ?? record?.learningRate ?? defaultRate),
+            workers: threads)
     }
 
     func fresh(vocabularyFrom texts: [String], kind: CorpusKind) -> Start {
-        var random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
-        let model = CharacterModel(vocabulary: Vocabulary(sentences: texts), generator: generator ?? .lstm,
-                                   hiddenSizes: hiddenSizes?.sizes ?? [20, 20], letterSize: letterSize ?? 5,
-                                   random: &random)
-        return Start(model: model, solver: Solver(optimizer: optimizer ?? .rmsprop), settings: settings(nil, kind: kind),
-                     ticks: 0, random: random, text: textOptions(nil))
+        let settings = runSettings(nil, model: nil, optimizer: optimizer ?? .rmsprop, kind: kind)
+        return Start(settings: settings, start: .fresh(settings, vocabulary: Vocabulary(sentences: texts)))
     }
 
     /// The resumed file's model and state; options override its settings but
@@ -71,7 +68,8 @@ extension TrainCommand {
         // A seed restarts the sentence choice; otherwise it continues where it stopped.
         let random = seed.map(RandomSource.init(seed:))
             ?? record?.randomState.flatMap(RandomSource.init(state:)) ?? RandomSource()
-        return Start(model: model, solver: solver, settings: settings(record, kind: kind), ticks: record?.ticks ?? 0,
-                     random: random, text: textOptions(record), epoch: kind == .text ? record?.epoch ?? 0 : 0)
+        let start = RunStart(model: model, solver: solver, random: random, ticks: record?.ticks ?? 0,
+                             epoch: kind == .text ? record?.epoch ?? 0 : 0, firstLoss: record?.firstLoss)
+        return Start(settings: runSettings(record, model: model, optimizer: solver.optimizer, kind: kind), start: start)
     }
 }

@@ -112,4 +112,27 @@ struct TrainCommandTests {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: workspace.folder.path).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
+
+    @Test("a run that diverges stops, writes nothing and exits with status 1 (the service's rule)")
+    func divergenceWritesNothing() throws {
+        let workspace = try Workspace()
+        let output = try workspace.run("train", "--data", "corpus.txt", "--ticks", "3000", "--seed", "7",
+                                       "--learning-rate", "1000", "--out", "model.json")
+        #expect(output.status == 1, "stderr: \(output.stderr)")
+        #expect(output.stderr.contains("training diverged at tick"), "stderr: \(output.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("model.json")))
+    }
+
+    @Test("the file keeps the rate as set and the first loss, the yardstick of divergence")
+    func recordsTheRuleInputs() throws {
+        let workspace = try Workspace()
+        try workspace.trainModel()
+        let training = try #require(workspace.json("model.json")["training"] as? [String: Any])
+        let first = try #require((training["first_loss"] as? String).flatMap(Double.init))
+        #expect(first > 0 && first.isFinite)
+        try #require(try workspace.run("train", "--data", "corpus.txt", "--resume", "model.json", "--ticks", "10",
+                                       "--out", "more.json").status == 0)
+        let more = try #require(workspace.json("more.json")["training"] as? [String: Any])
+        #expect((more["first_loss"] as? String).flatMap(Double.init) == first, "kept across --resume")
+    }
 }
