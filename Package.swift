@@ -98,6 +98,7 @@ let package = Package(
             dependencies: [
                 "Recurrent",
                 "RecurrentTraining",
+                "RecurrentSQLite",
                 "RecurrentHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,7 +120,20 @@ let package = Package(
         ),
         .testTarget(
             name: "RecurrentCLITests",
-            dependencies: ["Recurrent"]
+            dependencies: [
+                "Recurrent",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The SQLite store on real database files.
+        .testTarget(
+            name: "RecurrentSQLiteTests",
+            dependencies: [
+                "RecurrentSQLite",
+                "RecurrentStore",
+                "Recurrent",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "RecurrentHTTPTests",

@@ -17,7 +17,7 @@ struct RecurrentCommand: ParsableCommand {
             """,
         version: ServiceVersion.current,
         subcommands: [TrainCommand.self, SampleCommand.self, EvaluateCommand.self, GradientCheckCommand.self,
-                      ServeCommand.self]
+                      ServeCommand.self, BackupCommand.self]
     )
 
     /// Replaces ArgumentParser's entry point so that every usage error, its own

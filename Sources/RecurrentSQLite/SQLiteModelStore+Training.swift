@@ -6,36 +6,24 @@ extension SQLiteModelStore {
     // MARK: CorpusStore
 
     public func corpus(_ id: ModelID) async throws -> [String]? {
-        let text = try await read { db in
-            try String.fetchOne(db, sql: "SELECT sentences FROM corpora WHERE model_id = ?", arguments: [id])
-        }
-        return try text.map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        try await read { db in try CorpusRow.fetchOne(db, key: id) }?.decoded()
     }
 
     // MARK: CheckpointStore
 
     public func checkpoint(_ id: ModelID) async throws -> Checkpoint? {
-        try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE model_id = ?", arguments: [id])
-                .map(SQLiteRows.checkpoint)
-        }
+        try await read { db in try CheckpointRow.fetchOne(db, key: id)?.checkpoint }
     }
 
     public func saveBest(_ id: ModelID, _ best: BestWeights) async throws {
         try await write { db in
-            guard try Int.fetchOne(db, sql: "SELECT 1 FROM models WHERE id = ?", arguments: [id]) != nil else { return }
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO best_weights (model_id, weights, step, validation_loss) VALUES (?, ?, ?, ?)
-                """, arguments: [id, best.weights, best.step, best.validationLoss])
+            guard try ModelRow.exists(db, key: id) else { return }
+            try BestWeightsRow(modelID: id, best).insert(db, onConflict: .replace)
         }
     }
 
     public func bestWeights(_ id: ModelID) async throws -> BestWeights? {
-        try await read { db in
-            try Row.fetchOne(db, sql: "SELECT weights, step, validation_loss FROM best_weights WHERE model_id = ?",
-                             arguments: [id])
-                .map { BestWeights(weights: $0["weights"], step: $0["step"], validationLoss: $0["validation_loss"]) }
-        }
+        try await read { db in try BestWeightsRow.fetchOne(db, key: id)?.best }
     }
 
     // MARK: TrainingHistoryStore
@@ -43,56 +31,43 @@ extension SQLiteModelStore {
     public func flush(_ id: ModelID, figures: ProgressFigures, metrics: [MetricPoint], samples: [SampleEntry],
                       checkpoint: Checkpoint?) async throws {
         try await write { db in
-            try db.execute(sql: """
-                UPDATE models SET ticks = ?, epoch = ?, latest_perplexity = ?, median_perplexity = ?, ticks_per_sec = ?,
-                    chars_per_sec = ?, last_tick_at = ?, clipped_ratio = ?, greedy_text = COALESCE(?, greedy_text),
-                    validation_loss = ?, best_validation_loss = ?, best_step = ?, updated_at = ? WHERE id = ?
-                """, arguments: [figures.ticks, figures.epoch, figures.latestPerplexity.finiteOrNil,
-                                 figures.medianPerplexity.finiteOrNil, figures.ticksPerSecond, figures.charactersPerSecond,
-                                 figures.lastTickAt, figures.clippedRatio, figures.greedyText,
-                                 figures.validationLoss.finiteOrNil, figures.bestValidationLoss.finiteOrNil,
-                                 figures.bestStep, StoreClock.now, id])
-            for point in metrics {
-                try db.execute(sql: """
-                    INSERT INTO metrics (model_id, step, median_perplexity, mean_loss, learning_rate, ticks_per_sec, time,
-                        validation_loss)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, point.step, point.medianPerplexity, point.meanLoss, point.learningRate,
-                                     point.ticksPerSecond, point.time, point.validationLoss.finiteOrNil])
-            }
-            for sample in samples {
-                try db.execute(sql: """
-                    INSERT INTO samples (model_id, step, kind, temperature, text, time) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, sample.step, sample.kind.rawValue, sample.temperature, sample.text, sample.time])
-            }
-            if let checkpoint { try SQLiteRows.saveCheckpoint(db, id: id, checkpoint) }
+            _ = try ModelRow.filter(key: id).updateAll(db, ModelRow.assignments(figures, now: StoreClock.now))
+            for point in metrics { try MetricRow(modelID: id, point).insert(db) }
+            for sample in samples { try SampleRow(modelID: id, sample).insert(db) }
+            if let checkpoint { try CheckpointRow.save(db, id: id, checkpoint) }
         }
     }
 
     public func metrics(_ id: ModelID, afterStep: Int, limit: Int) async throws -> [MetricPoint] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM metrics WHERE model_id = ? AND step > ? ORDER BY step, id LIMIT ?
-                """, arguments: [id, afterStep, limit]).map(SQLiteRows.metric)
+            try MetricRow
+                .filter(HistoryColumns.modelID == id && HistoryColumns.step > afterStep)
+                .order(HistoryColumns.step, HistoryColumns.id)
+                .limit(limit)
+                .fetchAll(db).map(\.point)
         }
     }
 
     public func samples(_ id: ModelID, after: Int64, limit: Int) async throws -> [SampleEntry] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM samples WHERE model_id = ? AND id > ? ORDER BY id LIMIT ?
-                """, arguments: [id, after, limit]).map(SQLiteRows.sample)
+            try SampleRow
+                .filter(HistoryColumns.modelID == id && HistoryColumns.id > after)
+                .order(HistoryColumns.id)
+                .limit(limit)
+                .fetchAll(db).map(\.entry)
         }
     }
 
     public func rowCounts(_ id: ModelID) async throws -> [String: Int] {
         try await read { db in
-            var counts: [String: Int] = [:]
-            for (table, column) in [("models", "id"), ("corpora", "model_id"), ("checkpoints", "model_id"),
-                                    ("metrics", "model_id"), ("samples", "model_id")] {
-                counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(column) = ?", arguments: [id]) ?? 0
-            }
-            return counts
+            [
+                ModelRow.databaseTableName: try ModelRow.filter(key: id).fetchCount(db),
+                CorpusRow.databaseTableName: try CorpusRow.filter(key: id).fetchCount(db),
+                CheckpointRow.databaseTableName: try CheckpointRow.filter(key: id).fetchCount(db),
+                BestWeightsRow.databaseTableName: try BestWeightsRow.filter(key: id).fetchCount(db),
+                MetricRow.databaseTableName: try MetricRow.filter(HistoryColumns.modelID == id).fetchCount(db),
+                SampleRow.databaseTableName: try SampleRow.filter(HistoryColumns.modelID == id).fetchCount(db),
+            ]
         }
     }
 
@@ -101,31 +76,38 @@ extension SQLiteModelStore {
     public func setStatus(_ id: ModelID, _ status: ModelStatus, error: String?) async throws {
         try await write { db in
             let now = StoreClock.now
-            try db.execute(sql: """
-                UPDATE models SET status = ?, error = ?, updated_at = ?,
-                    queued_at = CASE WHEN ? = 'queued' THEN ? ELSE queued_at END WHERE id = ?
-                """, arguments: [status.rawValue, error, now, status.rawValue, now, id])
+            var assignments = [
+                ModelRow.Columns.status.set(to: status.rawValue),
+                ModelRow.Columns.error.set(to: error),
+                ModelRow.Columns.updatedAt.set(to: now),
+            ]
+            // `queued_at` orders the queue: it records when the model joined it.
+            if status == .queued { assignments.append(ModelRow.Columns.queuedAt.set(to: now)) }
+            _ = try ModelRow.filter(key: id).updateAll(db, assignments)
         }
     }
 
     public func interruptedModels() async throws -> [ModelID] {
         try await read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT id FROM models WHERE status IN ('running', 'queued')
-                ORDER BY status = 'running' DESC, queued_at, id
-                """)
+            let running = ModelRow.Columns.status == ModelStatus.running.rawValue
+            return try ModelID.fetchAll(db, ModelRow
+                .select(ModelRow.Columns.id)
+                .filter([ModelStatus.running.rawValue, ModelStatus.queued.rawValue].contains(ModelRow.Columns.status))
+                .order(running.desc, ModelRow.Columns.queuedAt, ModelRow.Columns.id))
         }
     }
 
     public func rewindToCheckpoint(_ id: ModelID) async throws {
         try await write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT ticks, epoch FROM checkpoints WHERE model_id = ?", arguments: [id]) else { return }
-            let ticks: Int = row["ticks"]
-            let epoch: Double = row["epoch"]
-            try db.execute(sql: "DELETE FROM metrics WHERE model_id = ? AND step > ?", arguments: [id, ticks])
-            try db.execute(sql: "DELETE FROM samples WHERE model_id = ? AND step > ?", arguments: [id, ticks])
-            try db.execute(sql: "UPDATE models SET ticks = ?, epoch = ?, updated_at = ? WHERE id = ?",
-                           arguments: [ticks, epoch, StoreClock.now, id])
+            guard let checkpoint = try CheckpointRow.fetchOne(db, key: id) else { return }
+            let later = HistoryColumns.modelID == id && HistoryColumns.step > checkpoint.ticks
+            _ = try MetricRow.filter(later).deleteAll(db)
+            _ = try SampleRow.filter(later).deleteAll(db)
+            _ = try ModelRow.filter(key: id).updateAll(db, [
+                ModelRow.Columns.ticks.set(to: checkpoint.ticks),
+                ModelRow.Columns.epoch.set(to: checkpoint.epoch),
+                ModelRow.Columns.updatedAt.set(to: StoreClock.now),
+            ])
         }
     }
 }

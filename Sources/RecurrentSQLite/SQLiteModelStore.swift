@@ -85,17 +85,25 @@ public final class SQLiteModelStore: ModelStore {
         try pool.close()
     }
 
-    /// A consistent copy of the live database at `destination`, taken with
-    /// SQLite's online backup API while jobs keep writing.
-    public func backup(to destination: String) throws {
-        let target = try DatabaseQueue(path: destination)
-        try pool.backup(to: target)
-        try target.close()
+    /// A consistent copy of the live database at `destination` (created,
+    /// or overwritten), taken with SQLite's online backup API within one read
+    /// transaction while jobs keep writing: the copy is the database as it
+    /// was at one commit. Returns what the copy holds.
+    @discardableResult
+    public func backup(to destination: String) throws -> BackupSummary {
+        do {
+            let target = try DatabaseQueue(path: destination)
+            try pool.backup(to: target)
+            let models = try target.read { db in try ModelRow.fetchCount(db) }
+            try target.close()
+            let size = try FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int ?? 0
+            return BackupSummary(models: models, bytes: size)
+        } catch let error as DatabaseError {
+            throw SQLiteFault.storeError(error)
+        }
     }
 
     // MARK: ModelCatalog
-
-    static let selectModels = SQLiteRows.selectModels
 
     public func requireWritable() async throws {
         try await write { db in
@@ -106,79 +114,64 @@ public final class SQLiteModelStore: ModelStore {
     }
 
     public func insert(_ model: NewModel, status: ModelStatus, checkpoint: Checkpoint) async throws -> ModelRecord {
-        let vocabulary = String(decoding: try JSONEncoder().encode(model.vocabulary), as: UTF8.self)
-        let sentences = try model.sentences.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let columns = self.columns
         return try await write { db in
-            let now = StoreClock.now
-            try db.execute(sql: """
-                INSERT INTO models (name, status, config, vocabulary, sentence_count, parameter_count, ticks, epoch,
-                    learning_rate, sample_temperature, max_ticks, created_at, updated_at, queued_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [model.name, status.rawValue, model.config.json, vocabulary, model.sentences?.count ?? 0,
-                                 model.parameterCount, model.ticks, model.epoch, model.settings.learningRate,
-                                 model.settings.sampleTemperature, model.settings.maxTicks, now, now,
-                                 status == .queued ? now : nil])
-            let id = db.lastInsertedRowID
+            var row = try ModelRow(model, status: status, now: StoreClock.now)
+            try row.insert(db)
+            guard let id = row.id else { throw StoreError.unavailable(reason: "the model was not inserted", detail: nil) }
             if model.name.isEmpty {
-                try db.execute(sql: "UPDATE models SET name = ? WHERE id = ?", arguments: ["model \(id)", id])
+                row.name = "model \(id)"
+                try row.update(db, columns: [ModelRow.Columns.name])
             }
-            if let sentences {
-                try db.execute(sql: "INSERT INTO corpora (model_id, sentences) VALUES (?, ?)", arguments: [id, sentences])
+            if let sentences = model.sentences {
+                try CorpusRow(modelID: id, sentences: sentences).insert(db)
             }
-            try SQLiteRows.saveCheckpoint(db, id: id, checkpoint)
-            let row = try Row.fetchOne(db, sql: "\(Self.selectModels) WHERE models.id = ?", arguments: [id])!
-            return try SQLiteRows.model(row, columns: columns)
+            try CheckpointRow.save(db, id: id, checkpoint)
+            return try row.record(checkpointTicks: checkpoint.ticks, checkpointAt: checkpoint.time, columns: columns)
         }
     }
 
     public func model(_ id: ModelID) async throws -> ModelRecord? {
         let columns = self.columns
-        // A cached statement: preparing (and authorizing) it again on every
-        // status read showed in profiles.
         return try await read { db in
-            try Row.fetchOne(try db.cachedStatement(sql: "\(Self.selectModels) WHERE models.id = ?"), arguments: [id])
-                .map { try SQLiteRows.model($0, columns: columns) }
+            try ModelListingRow.one(id).fetchOne(db)?.record(columns: columns)
         }
     }
 
     public func models(limit: Int, before: ModelID?, status: ModelStatus?) async throws -> [ModelRecord] {
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        if let before {
-            conditions.append("models.id < ?")
-            _ = arguments.append(contentsOf: [before])
-        }
-        if let status {
-            conditions.append("models.status = ?")
-            _ = arguments.append(contentsOf: [status.rawValue])
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        _ = arguments.append(contentsOf: [limit])
-        let columns = self.columns, query = arguments
+        let columns = self.columns
         return try await read { db in
-            try Row.fetchAll(db, sql: "\(Self.selectModels) \(filter) ORDER BY models.id DESC LIMIT ?", arguments: query)
-                .map { try SQLiteRows.model($0, columns: columns) }
+            var request = ModelListingRow.all()
+            if let before { request = request.filter(ModelRow.Columns.id < before) }
+            if let status { request = request.filter(ModelRow.Columns.status == status.rawValue) }
+            return try request.order(ModelRow.Columns.id.desc).limit(limit).fetchAll(db)
+                .map { try $0.record(columns: columns) }
         }
     }
 
     public func update(_ id: ModelID, name: String?, settings: MutableSettings) async throws {
         try await write { db in
-            if let name { try db.execute(sql: "UPDATE models SET name = ? WHERE id = ?", arguments: [name, id]) }
-            try db.execute(sql: """
-                UPDATE models SET learning_rate = ?, sample_temperature = ?, max_ticks = ?, updated_at = ? WHERE id = ?
-                """, arguments: [settings.learningRate, settings.sampleTemperature, settings.maxTicks, StoreClock.now, id])
+            var assignments = [
+                ModelRow.Columns.learningRate.set(to: settings.learningRate),
+                ModelRow.Columns.sampleTemperature.set(to: settings.sampleTemperature),
+                ModelRow.Columns.maxTicks.set(to: settings.maxTicks),
+                ModelRow.Columns.updatedAt.set(to: StoreClock.now),
+            ]
+            if let name { assignments.append(ModelRow.Columns.name.set(to: name)) }
+            _ = try ModelRow.filter(key: id).updateAll(db, assignments)
         }
     }
 
     public func delete(_ id: ModelID) async throws {
-        try await write { db in try db.execute(sql: "DELETE FROM models WHERE id = ?", arguments: [id]) }
+        try await write { db in _ = try ModelRow.deleteOne(db, key: id) }
     }
 
     public func statusCounts() async throws -> [ModelStatus: Int] {
         try await read { db in
+            let request = ModelRow.select(ModelRow.Columns.status, SQL("COUNT(*)").forKey("count"))
+                .group(ModelRow.Columns.status)
             var counts: [ModelStatus: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS count FROM models GROUP BY status") {
+            for row in try Row.fetchAll(db, request) {
                 if let status = ModelStatus(rawValue: row["status"]) { counts[status] = row["count"] }
             }
             return counts
@@ -186,6 +179,6 @@ public final class SQLiteModelStore: ModelStore {
     }
 
     public func totalModels() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM models") ?? 0 }
+        try await read { db in try ModelRow.fetchCount(db) }
     }
 }
