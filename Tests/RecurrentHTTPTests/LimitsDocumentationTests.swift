@@ -97,7 +97,7 @@ import Testing
         let text = try String(contentsOf: url, encoding: .utf8)
         let start = try #require(text.range(of: "| limit | value |"), "the README has no limits table")
         var rows: [String: String] = [:]
-        for line in text[start.upperBound...].split(separator: "\n").dropFirst() {
+        for line in text[start.upperBound...].split(separator: "\n").dropFirst(2) {
             guard line.hasPrefix("|") else { break }
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count >= 2 else { continue }
