@@ -18,6 +18,17 @@ extension RequestValue {
     }
 }
 
+/// A JSON number as a Double. A number beyond Double's range (`1e999`) is
+/// malformed JSON, as `JSONSerialization` said before requests were decoded
+/// with `JSONDecoder`.
+private func readDouble(_ decoder: any Decoder) throws -> Double {
+    do {
+        return try decoder.singleValueContainer().decode(Double.self)
+    } catch DecodingError.dataCorrupted(let context) {
+        throw APIError.malformedJSON("\(DecodingError.field(decoder.codingPath)): \(context.debugDescription)")
+    }
+}
+
 /// A JSON number that is an exact integer: equal to its rounding and at most
 /// 2^53 - 1 in magnitude, so `1.0` is `1` but `1.5`, `1e300` and booleans
 /// are refused.
@@ -30,9 +41,9 @@ struct ExactInteger: RequestValue {
 
     init(from decoder: any Decoder) throws {
         value = try Self.reading(decoder) {
-            let number = try decoder.singleValueContainer().decode(Double.self)
+            let number = try readDouble(decoder)
             guard number == number.rounded(), abs(number) <= Self.largest else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an exact integer"))
+                throw DecodingError.typeMismatch(Self.self, .init(codingPath: decoder.codingPath, debugDescription: "not an exact integer"))
             }
             return Int(number)
         }
@@ -45,7 +56,7 @@ struct Number: RequestValue {
     let value: Double
 
     init(from decoder: any Decoder) throws {
-        value = try Self.reading(decoder) { try decoder.singleValueContainer().decode(Double.self) }
+        value = try Self.reading(decoder) { try readDouble(decoder) }
     }
 }
 

@@ -31,8 +31,19 @@ struct ImportRoutes: Sendable {
         let parsed = try await bodies.process(bytes) { bytes throws -> Parsed in
             let fields = try RequestDecoder.decode(ImportModelRequest.self, from: bytes)
             // The file part as ModelFile reads it (an empty body is an empty object).
-            let root: [String: Any]? = bytes.readableBytes == 0 ? [:] : try? JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any]
-            guard let root else { throw APIError(.badRequest, code: "invalid_type", "the request body must be a JSON object") }
+            let root: [String: Any]
+            do {
+                let parsed = bytes.readableBytes == 0 ? [:] : try JSONSerialization.jsonObject(with: Data(buffer: bytes))
+                guard let object = parsed as? [String: Any] else {
+                    throw APIError(.badRequest, code: "invalid_type", "the request body must be a JSON object")
+                }
+                root = object
+            } catch let error as APIError {
+                throw error
+            } catch {
+                // A number JSONDecoder skipped but cannot be a Double (`1e999` in a matrix).
+                throw APIError.malformedJSON((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)")
+            }
             try Self.checkDeclaredShape(root, limits: limits)
             do throws(ModelFileError) {
                 return Parsed(request: fields, loaded: try ModelFile.load(root))
