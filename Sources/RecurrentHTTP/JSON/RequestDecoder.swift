@@ -13,6 +13,7 @@ enum RequestDecoder {
     /// `bytes` as a `Body`; an empty body reads as an empty object.
     static func decode<Body: Decodable>(_ type: Body.Type, from bytes: ByteBuffer) throws(APIError) -> Body {
         try refuseTooManyContainers(bytes)
+        try refuseInvalidText(bytes)
         var data = bytes.readableBytes > 0 ? Data(buffer: bytes) : Data("{}".utf8)
         if hasDuplicateKeys(bytes) { data = lastValueOfEachKey(data) }
         do {
@@ -75,6 +76,59 @@ enum RequestDecoder {
             }
             return false
         }
+    }
+
+    /// Answers 400 `malformed_json` for a body that is not UTF-8 or holds an
+    /// escaped lone surrogate (`\\ud800`) anywhere: `JSONDecoder` skips the
+    /// values of keys a request does not read without checking them, but a
+    /// body is refused whole, as before.
+    static func refuseInvalidText(_ bytes: ByteBuffer) throws(APIError) {
+        let problem: String? = bytes.withUnsafeReadableBytes { raw in
+            guard String(validating: raw, as: UTF8.self) != nil else { return "the body is not valid UTF-8" }
+            func hex(_ byte: UInt8) -> UInt32? {
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+                default: nil
+                }
+            }
+            let lone = "a string holds a lone UTF-16 surrogate escape"
+            var index = 0, inString = false, pendingHigh = false
+            while index < raw.count {
+                let byte = raw[index]
+                guard inString else {
+                    if byte == UInt8(ascii: "\"") { inString = true }
+                    index += 1
+                    continue
+                }
+                if byte == UInt8(ascii: "\\"), index + 1 < raw.count {
+                    if raw[index + 1] == UInt8(ascii: "u"), index + 5 < raw.count,
+                       let a = hex(raw[index + 2]), let b = hex(raw[index + 3]), let c = hex(raw[index + 4]), let d = hex(raw[index + 5]) {
+                        let unit = a << 12 | b << 8 | c << 4 | d
+                        if (0xD800...0xDBFF).contains(unit) {
+                            if pendingHigh { return lone }
+                            pendingHigh = true
+                        } else if (0xDC00...0xDFFF).contains(unit) {
+                            if !pendingHigh { return lone }
+                            pendingHigh = false
+                        } else if pendingHigh {
+                            return lone
+                        }
+                        index += 6
+                    } else {
+                        if pendingHigh { return lone }
+                        index += 2
+                    }
+                    continue
+                }
+                if pendingHigh { return lone }
+                if byte == UInt8(ascii: "\"") { inString = false }
+                index += 1
+            }
+            return nil
+        }
+        if let problem { throw APIError.malformedJSON(problem) }
     }
 
     /// Answers 400 `too_many_containers` past ``maximumContainers``.
