@@ -40,9 +40,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
 
     /// The envelope as JSON bytes.
     var body: [UInt8] {
-        var error: [String: Any] = ["code": code, "message": message]
-        if let field { error["field"] = field }
-        return JSON.encode(["error": error])
+        JSONWriter.bytes(ErrorEnvelope(error: .init(code: code, message: message, field: field)))
     }
 
     // Common errors, so every route words them the same way.

@@ -5,15 +5,14 @@ import NIOCore
 import RecurrentJobs
 import Synchronization
 
-/// Reads and parses JSON request bodies. A large body is parsed on a
+/// Reads request bodies and decodes them. A large body is decoded on a
 /// Dispatch queue, off the few threads of the concurrency pool that answer
-/// every request, and at most `capacity` bytes of large bodies are parsed
-/// at once: `JSONSerialization` builds an object for every value, so a
-/// 16 MiB body of `{},` took about 1 GB and 5 s of CPU, and three of them
-/// stalled even /api/health for 6 s.
+/// every request, and at most `capacity` bytes of large bodies are decoded
+/// at once: parsing a 16 MiB body of `{},` once took about 1 GB and 5 s of
+/// CPU, and three of them stalled even /api/health for 6 s.
 final class BodyReader: Sendable {
-    /// Bodies smaller than this are parsed where they arrive.
-    static let inlineBytes = 64 * 1024
+    /// Bodies smaller than this are decoded where they arrive.
+    static var inlineBytes: Int { ServiceLimits.inlineParseBytes }
 
     let limit: Int
     let capacity: Int
@@ -25,23 +24,34 @@ final class BodyReader: Sendable {
     }
 
     /// `limit`: the largest body (413 past it); `capacity`: bytes of large
-    /// bodies parsed at once (at least one body of `limit` bytes).
+    /// bodies decoded at once (at least one body of `limit` bytes).
     init(limit: Int, capacity: Int? = nil) {
         self.limit = limit
         self.capacity = max(capacity ?? limit, Self.inlineBytes)
     }
 
-    /// The body as a JSON object (an empty body is an empty object).
-    func read(_ request: Request) async throws -> JSONObject {
-        try await parse(try await JSONObject.collect(request, limit: limit))
+    /// The body as a `Body` (an empty body reads as an empty object).
+    func read<Body: Decodable & Sendable>(_ type: Body.Type, from request: Request) async throws -> Body {
+        try await process(try await collect(request)) { bytes throws in try RequestDecoder.decode(Body.self, from: bytes) }
     }
 
-    func parse(_ bytes: ByteBuffer) async throws -> JSONObject {
-        guard bytes.readableBytes >= Self.inlineBytes else { return try JSONObject(bytes: bytes) }
+    /// The body's bytes, or 413 past the limit.
+    func collect(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit)
+        }
+    }
+
+    /// `work` on `bytes`: where it is for a small body, else on a Dispatch
+    /// queue within the budget of large bodies.
+    func process<Result: Sendable>(_ bytes: ByteBuffer, _ work: @escaping @Sendable (ByteBuffer) throws -> Result) async throws -> Result {
+        guard bytes.readableBytes >= Self.inlineBytes else { return try work(bytes) }
         let weight = min(bytes.readableBytes, capacity)
         await acquire(weight)
         defer { release(weight) }
-        return try await Background.run { ParsedBody(object: try JSONObject(bytes: bytes)) }.object
+        return try await Background.run { try work(bytes) }
     }
 
     private func acquire(_ bytes: Int) async {
@@ -72,10 +82,4 @@ final class BodyReader: Sendable {
         }
         for continuation in ready { continuation.resume() }
     }
-}
-
-/// A parsed body handed back from the parsing thread. Unchecked: the
-/// Foundation objects inside are never changed after parsing.
-private struct ParsedBody: @unchecked Sendable {
-    let object: JSONObject
 }

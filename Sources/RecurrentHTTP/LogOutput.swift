@@ -62,21 +62,47 @@ struct LineLogHandler: LogHandler {
             let pairs = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             sink.emit("\(time) \(event.level) \(label): \(event.message)\(pairs.isEmpty ? "" : " " + pairs)")
         case .json:
-            var object: [String: Any] = ["time": time, "level": event.level.rawValue, "label": label,
-                                         "message": event.message.description]
-            for (key, value) in fields where object[key] == nil { object[key] = Self.json(value) }
-            sink.emit(JSON.string(object))
+            var object: [String: LogValue] = ["time": .string(time), "level": .string(event.level.rawValue), "label": .string(label),
+                                              "message": .string(event.message.description)]
+            for (key, value) in fields where object[key] == nil { object[key] = LogValue(value) }
+            sink.emit(JSONWriter.string(object))
+        }
+    }
+}
+
+/// A log field as a JSON line writes it.
+private enum LogValue: Encodable {
+    case string(String)
+    case integer(Int)
+    case number(Double)
+    case array([LogValue])
+    case object([String: LogValue])
+
+    init(_ value: Logger.MetadataValue) {
+        switch value {
+        case .string(let text): self = .string(text)
+        case .stringConvertible(let convertible):
+            // Numbers stay numbers, so a collector can aggregate them.
+            if let number = convertible as? Int {
+                self = .integer(number)
+            } else if let number = convertible as? Double {
+                self = .number(number)
+            } else {
+                self = .string(convertible.description)
+            }
+        case .array(let values): self = .array(values.map(LogValue.init))
+        case .dictionary(let values): self = .object(values.mapValues(LogValue.init))
         }
     }
 
-    private static func json(_ value: Logger.MetadataValue) -> Any {
-        switch value {
-        case .string(let text): text
-        case .stringConvertible(let convertible):
-            // Numbers stay numbers, so a collector can aggregate them.
-            if let number = convertible as? Int { number } else if let number = convertible as? Double { number } else { convertible.description }
-        case .array(let values): values.map(json)
-        case .dictionary(let values): values.mapValues(json)
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let text): try container.encode(text)
+        case .integer(let number): try container.encode(number)
+        case .number(let number): try container.encode(number)
+        case .array(let values): try container.encode(values)
+        case .object(let values): try container.encode(values)
         }
     }
 }

@@ -77,13 +77,18 @@ public final class RecurrentService: Sendable {
             router.add(middleware: BearerTokenMiddleware(token: token, tokenForReads: configuration.tokenForReads))
         }
         router.add(middleware: StaticFiles(configuration.publicDirectory, logger: logger))
-        let models = ModelRoutes(store: store, scheduler: scheduler, limits: configuration.limits)
+        let limits = configuration.limits
+        let lookup = ModelLookup(store: store)
+        // Every route's bodies go through one reader (one budget for the service).
+        let bodies = BodyReader(limit: limits.maxBodyBytes)
         HealthRoutes(scheduler: scheduler, started: started).register(on: router)
         MetricsRoutes(metrics: metrics, store: store).register(on: router)
-        TransferRoutes(models: models).register(on: router)
-        models.register(on: router)
-        InferenceRoutes(models: models).register(on: router)
-        EventStream(models: models).register(on: router)
+        ExportRoutes(store: store, scheduler: scheduler, lookup: lookup).register(on: router)
+        ImportRoutes(store: store, limits: limits, bodies: bodies).register(on: router)
+        ModelRoutes(store: store, scheduler: scheduler, limits: limits, lookup: lookup, bodies: bodies).register(on: router)
+        HistoryRoutes(store: store, limits: limits, lookup: lookup).register(on: router)
+        InferenceRoutes(scheduler: scheduler, limits: limits, lookup: lookup, bodies: bodies).register(on: router)
+        EventStream(scheduler: scheduler, lookup: lookup).register(on: router)
         routes.record(router.routes)
         return router
     }

@@ -63,41 +63,6 @@ public struct ServiceConfiguration: Sendable {
 
     public init() {}
 
-    /// The limits on what one request may ask for. Each violation is answered
-    /// with a 4xx error naming the limit.
-    public struct Limits: Sendable {
-        /// Largest request body in bytes (16 MiB); past it the answer is 413.
-        public var maxBodyBytes = 16 * 1024 * 1024
-        /// Largest training corpus in bytes of UTF-8 (10 MB); past it 422.
-        public var maxCorpusBytes = 10_000_000
-        /// Most samples one `generate` call may ask for.
-        public var maxGenerateCount = 100
-        /// Longest sample one `generate` call may ask for, in characters.
-        public var maxGenerateLength = 2000
-        /// Allowed size of each hidden layer.
-        public var hiddenSizes = 1...1024
-        /// Most hidden layers.
-        public var maxLayers = 8
-        /// Allowed letter (embedding) size.
-        public var letterSizes = 1...512
-        /// Most memory one model may need while training (2 GiB): parameters
-        /// times 4 bytes times (weights, gradients, solver state, snapshot,
-        /// best weights, checkpoint copy) plus the working memory of one tick
-        /// (`MemoryEstimate` in the engine).
-        public var memoryBudgetBytes = 2 * 1024 * 1024 * 1024
-        /// Largest `batch_size` of a model.
-        public var maxBatchSize = 1024
-        /// Largest `seq_length` of a text-corpus model.
-        public var maxSequenceLength = 4096
-        /// Threads each text-corpus job trains with: its streams are split
-        /// among them (at least 8 streams each) and BLAS stays single-threaded
-        /// inside them. The memory budget counts a weight copy per extra thread.
-        public var jobThreads = 1
-        /// Largest `top_k` of `predict`.
-        public var maxTopK = 1000
-        /// Largest `limit` of the list endpoints.
-        public var maxPageSize = 1000
-
-        public init() {}
-    }
+    /// The limits on what one request may ask for (see ``ServiceLimits``).
+    public typealias Limits = ServiceLimits
 }

@@ -125,7 +125,7 @@ struct AccessControlTests {
             }
             let exported = try await client.request(.get, "/api/models/\(id)/export", headers: Self.bearer).text
             let bodies: [String: String] = [
-                "POST /api/models": JSON.string(TestServer.smallModel(["max_ticks": 10])),
+                "POST /api/models": String(decoding: try JSONSerialization.data(withJSONObject: TestServer.smallModel(["max_ticks": 10])), as: UTF8.self),
                 "POST /api/models/import": exported,
                 "PATCH /api/models/{id}": #"{"name":"walked"}"#,
                 "POST /api/models/{id}/generate": #"{"max_length":5}"#,

@@ -9,15 +9,16 @@ import RecurrentStore
 /// and `status` changes. It ends when the model is deleted, when the service
 /// stops, or after `max_events` events when that query parameter is given.
 struct EventStream: Sendable {
-    let models: ModelRoutes
+    let scheduler: JobScheduler
+    let lookup: ModelLookup
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/api/models/{id}/events") { request, context in
-            let record = try await models.record(context)
-            let maxEvents = try ModelRoutes.queryInt(request, "max_events", default: Int.max, range: 1...Int.max)
-            let events = models.scheduler.hub(record.id).subscribe()
+            let record = try await lookup.record(context)
+            let maxEvents = try QueryParameters(request).integer("max_events", default: Int.max, range: 1...Int.max)
+            let events = scheduler.hub(record.id).subscribe()
             let opening = ServerEvent(name: "status",
-                                      data: JSON.string(ModelView.dictionary(record, live: models.scheduler.liveFigures(record.id))))
+                                      data: JSONWriter.string(ModelResponse(record, live: scheduler.liveFigures(record.id))))
             let body = ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: opening.wire))
                 var sent = 1

@@ -9,9 +9,10 @@ import Synchronization
 /// weights on a Dispatch queue, so they run while the model trains without
 /// stalling it or reading half-updated weights.
 struct InferenceRoutes: Sendable {
-    let models: ModelRoutes
-    var scheduler: JobScheduler { models.scheduler }
-    var limits: ServiceConfiguration.Limits { models.limits }
+    let scheduler: JobScheduler
+    let limits: ServiceLimits
+    let lookup: ModelLookup
+    let bodies: BodyReader
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/models/{id}/generate") { request, context in try await generate(request, context) }
@@ -31,21 +32,17 @@ struct InferenceRoutes: Sendable {
     // MARK: Generate
 
     private func generate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let record = try await models.record(context)
-        let body = try await models.bodies.read(request)
-        let count = try body.int("count") ?? 1
-        guard (1...limits.maxGenerateCount).contains(count) else {
-            throw APIError.invalid("count", "must be in 1...\(limits.maxGenerateCount) (got \(count))")
-        }
-        let maxLength = try body.int("max_length") ?? 100
-        guard (1...limits.maxGenerateLength).contains(maxLength) else {
-            throw APIError.invalid("max_length", "must be in 1...\(limits.maxGenerateLength) (got \(maxLength))")
-        }
-        let temperature = try SettingsValidator.positive(body, "temperature", default: record.settings.sampleTemperature)
-        let greedy = try body.bool("greedy") ?? false
-        let prime = try body.string("prime") ?? ""
-        let seed = try SettingsValidator.seed(body)
-        let stream = try body.bool("stream") ?? false
+        let record = try await lookup.record(context)
+        let body = try await bodies.read(GenerateRequest.self, from: request)
+        let count = body.count ?? 1
+        try limits.checkGenerateCount(count)
+        let maxLength = body.maxLength ?? 100
+        try limits.checkGenerateLength(maxLength)
+        let temperature = try TrainingSettingsInput.positive(body.temperature, field: "temperature", default: record.settings.sampleTemperature)
+        let greedy = body.greedy ?? false
+        let prime = body.prime ?? ""
+        let seed = try body.seed.map { seed throws(APIError) in try ServiceLimits.checkSeed(seed) }
+        let stream = body.stream ?? false
         let model = try await weights(record)
         if case .failure(let unknown) = model.vocabulary.encode(prime) { throw Self.unknownCharacter("prime", unknown) }
         let options = SamplingOptions(temperature: Float(temperature), greedy: greedy, maxLength: maxLength, prime: prime)
@@ -53,18 +50,18 @@ struct InferenceRoutes: Sendable {
 
         scheduler.metrics.generatedSamples.increment(by: Int64(count))
         if stream { return streamed(model: model, options: options, count: count, random: random) }
-        let samples = try await Background.run { () throws -> [[String: String]] in
+        let samples = try await Background.run { () throws -> [GenerateResponse.Sample] in
             var random = random
-            var result: [[String: String]] = []
+            var result: [GenerateResponse.Sample] = []
             for _ in 0..<count {
                 let sampler = try Sampler(model: model, options: options, random: random)
                 let text = sampler.run()
                 random = sampler.randomState
-                result.append(["text": text, "done_reason": (sampler.stopReason ?? .length).rawValue])
+                result.append(GenerateResponse.Sample(text: text, doneReason: (sampler.stopReason ?? .length).rawValue))
             }
             return result
         }
-        return JSON.response(["samples": samples, "temperature": temperature, "greedy": greedy] as [String: Any])
+        return JSONResponse.make(GenerateResponse(samples: samples, temperature: temperature, greedy: greedy))
     }
 
     /// NDJSON: `{"sample":i,"text":"..."}` chunks as characters are produced,
@@ -77,14 +74,13 @@ struct InferenceRoutes: Sendable {
             var random = random
             for index in 0..<count {
                 guard !flag.isStopped, let sampler = try? Sampler(model: model, options: options, random: random) else { break }
-                if !options.prime.isEmpty { continuation.yield(JSON.string(["sample": index, "text": options.prime]) + "\n") }
+                if !options.prime.isEmpty { continuation.yield(JSONWriter.string(GeneratedText(sample: index, text: options.prime)) + "\n") }
                 while let scalar = sampler.next() {
                     if flag.isStopped { break }
-                    continuation.yield(JSON.string(["sample": index, "text": String(scalar)]) + "\n")
+                    continuation.yield(JSONWriter.string(GeneratedText(sample: index, text: String(scalar))) + "\n")
                 }
                 random = sampler.randomState
-                continuation.yield(JSON.string(["sample": index, "done": true,
-                                                "done_reason": (sampler.stopReason ?? .length).rawValue] as [String: Any]) + "\n")
+                continuation.yield(JSONWriter.string(GeneratedSampleEnd(sample: index, doneReason: (sampler.stopReason ?? .length).rawValue)) + "\n")
             }
             continuation.finish()
         }
@@ -100,49 +96,32 @@ struct InferenceRoutes: Sendable {
     // MARK: Evaluate and predict
 
     private func evaluate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let record = try await models.record(context)
-        let body = try await models.bodies.read(request)
-        guard let text = try body.string("text") else { throw APIError.invalid("text", "is required") }
-        guard text.utf8.count <= limits.maxCorpusBytes else {
-            throw APIError(.unprocessableContent, code: "corpus_too_large",
-                           "the text is \(text.utf8.count) bytes, more than the limit of \(limits.maxCorpusBytes)", field: "text")
-        }
+        let record = try await lookup.record(context)
+        let body = try await bodies.read(EvaluateRequest.self, from: request)
+        guard let text = body.text else { throw APIError.invalid("text", "is required") }
+        try limits.checkCorpusSize(text.utf8.count, field: "text", what: "text")
         let model = try await weights(record)
         let evaluation = try await Background.run { model.evaluate(text: text) }
-        return JSON.response([
-            "sentences": evaluation.sentences, "skipped": evaluation.skipped, "predictions": evaluation.predictions,
-            "total_cost": evaluation.totalCost, "mean_loss": evaluation.meanLoss, "perplexity": evaluation.perplexity,
-        ] as [String: Any])
+        return JSONResponse.make(EvaluateResponse(evaluation))
     }
 
     private func predict(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let record = try await models.record(context)
-        let body = try await models.bodies.read(request)
-        let contextText = try body.string("context") ?? ""
-        guard contextText.unicodeScalars.count <= limits.maxGenerateLength else {
-            throw APIError.invalid("context", "must be at most \(limits.maxGenerateLength) characters")
-        }
-        let topK = try body.int("top_k") ?? 10
-        guard (1...limits.maxTopK).contains(topK) else { throw APIError.invalid("top_k", "must be in 1...\(limits.maxTopK) (got \(topK))") }
+        let record = try await lookup.record(context)
+        let body = try await bodies.read(PredictRequest.self, from: request)
+        let contextText = body.context ?? ""
+        try limits.checkContextLength(contextText)
+        let topK = body.topK ?? 10
+        try limits.checkTopK(topK)
         let model = try await weights(record)
         if case .failure(let unknown) = model.vocabulary.encode(contextText) { throw Self.unknownCharacter("context", unknown) }
-        let ranked = try await Background.run { () throws -> [Prediction] in
+        let predictions = try await Background.run { () throws -> [PredictResponse.Prediction] in
             try model.nextCharacterProbabilities(after: contextText, topK: topK).map {
-                Prediction(character: $0.character.map { String($0) }, probability: Double($0.probability))
+                PredictResponse.Prediction(character: $0.character.map { String($0) }, end: $0.character == nil,
+                                           probability: Double($0.probability))
             }
         }
-        let predictions: [[String: Any]] = ranked.map { entry in
-            ["character": entry.character.map { $0 as Any } ?? NSNull(), "end": entry.character == nil,
-             "probability": entry.probability]
-        }
-        return JSON.response(["context": contextText, "predictions": predictions] as [String: Any])
+        return JSONResponse.make(PredictResponse(context: contextText, predictions: predictions))
     }
-}
-
-/// One ranked next character; nil is END.
-struct Prediction: Sendable {
-    var character: String?
-    var probability: Double
 }
 
 /// Tells a producer thread that its reader went away.

@@ -10,13 +10,11 @@ struct HealthRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/api/health") { _, _ in
-            JSON.response([
-                "status": "ok",
-                "version": ServiceVersion.current,
-                "uptime_seconds": Date().timeIntervalSince(started),
-                "jobs": ["running": scheduler.runningCount, "queued": scheduler.queuedCount,
-                         "max_running": scheduler.configuration.maxJobs],
-            ] as [String: Any])
+            JSONResponse.make(HealthResponse(
+                version: ServiceVersion.current,
+                uptimeSeconds: Date().timeIntervalSince(started),
+                jobs: .init(running: scheduler.runningCount, queued: scheduler.queuedCount,
+                            maxRunning: scheduler.configuration.maxJobs)))
         }
     }
 }

@@ -1,0 +1,25 @@
+import Recurrent
+import RecurrentStore
+
+extension ServiceLimits {
+    /// Refuses (422 `memory_budget`) a model that would need more than
+    /// ``memoryBudgetBytes`` to train: the engine's estimate plus the encoded
+    /// checkpoint the job keeps while writing it.
+    func checkMemoryBudget(config: ModelConfig, symbolCount: Int, longestSentence: Int) throws(APIError) {
+        let steps = config.corpus == .text ? config.sequenceLength : longestSentence + 1
+        let engine = MemoryEstimate(generator: config.generator, symbolCount: symbolCount, letterSize: config.letterSize,
+                                    hiddenSizes: config.hiddenSizes, batchSize: config.batchSize, steps: steps,
+                                    optimizer: config.optimizer, workers: config.corpus == .text ? jobThreads : 1,
+                                    textWindows: config.corpus == .text)
+        // Weights and solver state once more, for the checkpoint being written.
+        let parameters = RecurrentNetwork.parameterCount(generator: config.generator, symbolCount: symbolCount,
+                                                         letterSize: config.letterSize, hiddenSizes: config.hiddenSizes)
+        let checkpoint = parameters * MemoryLayout<Float>.size * (config.optimizer == .adam ? 3 : 2)
+        let estimate = engine.totalBytes + checkpoint
+        guard estimate <= memoryBudgetBytes else {
+            throw APIError(.unprocessableContent, code: "memory_budget",
+                           "this model would need about \(estimate / 1_048_576) MiB (\(estimate) bytes) to train, more than the budget of \(memoryBudgetBytes / 1_048_576) MiB (\(engine)); use smaller hidden sizes, fewer layers, a smaller batch or shorter windows",
+                           field: config.batchSize > 1 ? "batch_size" : "hidden_sizes")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Hummingbird
+import Recurrent
+import RecurrentJobs
+import RecurrentStore
+
+/// `/api/models`: create, list, read, change, control and delete models.
+struct ModelRoutes: Sendable {
+    let store: any ModelStore
+    let scheduler: JobScheduler
+    let limits: ServiceLimits
+    let lookup: ModelLookup
+    let bodies: BodyReader
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/api/models") { request, _ in try await create(request) }
+        router.get("/api/models") { request, _ in try await list(request) }
+        router.get("/api/models/{id}") { _, context in
+            let record = try await lookup.record(context)
+            return JSONResponse.make(ModelResponse(record, live: scheduler.liveFigures(record.id)))
+        }
+        router.patch("/api/models/{id}") { request, context in try await patch(request, context) }
+        router.delete("/api/models/{id}") { _, context in
+            let record = try await lookup.record(context)
+            // Stopping the job first would lose its unsaved ticks if the
+            // delete then could not be written.
+            try await store.requireWritable()
+            await scheduler.remove(record.id)
+            try await store.delete(record.id)
+            return Response(status: .noContent)
+        }
+        router.post("/api/models/{id}/pause") { _, context in
+            let record = try await lookup.record(context)
+            try await scheduler.pause(record.id, status: record.status)
+            return try await current(record.id)
+        }
+        router.post("/api/models/{id}/resume") { _, context in
+            let record = try await lookup.record(context)
+            try await scheduler.resume(record)
+            return try await current(record.id)
+        }
+        router.post("/api/models/{id}/cancel") { _, context in
+            let record = try await lookup.record(context)
+            try await scheduler.cancel(record.id, status: record.status)
+            return try await current(record.id)
+        }
+    }
+
+    /// The model as it is now stored.
+    private func current(_ id: ModelID) async throws -> Response {
+        guard let record = try await store.model(id) else { throw APIError.modelNotFound(String(id)) }
+        return JSONResponse.make(ModelResponse(record, live: scheduler.liveFigures(id)))
+    }
+
+    // MARK: Create
+
+    private func create(_ request: Request) async throws -> Response {
+        let body = try await bodies.read(CreateModelRequest.self, from: request)
+        let name = try CreateModelRequest.checkedName(body.name, default: "")
+        let config = try body.configuration(limits: limits)
+        let settings = try body.mutableSettings(for: config)
+        let start = body.start ?? true
+        guard let sentences = try body.corpus.corpus(for: config, limits: limits) else {
+            throw APIError(.unprocessableContent, code: "empty_corpus", "give the training text as `text` or `sentences`", field: "text")
+        }
+        let vocabulary = Vocabulary(sentences: sentences)
+        let longest = config.corpus == .text ? 0 : sentences.map { $0.unicodeScalars.count }.max() ?? 0
+        try limits.checkMemoryBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: longest)
+
+        let (new, checkpoint) = try await Background.run { () throws -> (NewModel, Checkpoint) in
+            var random = config.seed.map { RandomSource(seed: $0) } ?? RandomSource()
+            let model = CharacterModel(vocabulary: vocabulary, generator: config.generator, hiddenSizes: config.hiddenSizes,
+                                       letterSize: config.letterSize, random: &random)
+            let solver = Solver(optimizer: config.optimizer)
+            let checkpoint = Checkpoint(weights: CheckpointCodec.encode(network: model.network, solver: solver),
+                                        randomState: random.state, ticks: 0, epoch: 0, firstLoss: nil, time: StoreClock.now)
+            let new = NewModel(name: name, config: config,
+                               vocabulary: ModelLoader.letters(vocabulary), sentences: sentences,
+                               parameterCount: model.network.parameterCount, settings: settings)
+            return (new, checkpoint)
+        }
+        let record = try await store.insert(new, status: .idle, checkpoint: checkpoint)
+        if start {
+            do {
+                try await scheduler.enqueue(record.id)
+            } catch {
+                // The model is stored (idle); say so rather than "nothing was changed".
+                guard let reason = StoreError.unavailableReason(error) else { throw error }
+                throw APIError(.serviceUnavailable, code: "storage_unavailable",
+                               "model \(record.id) was created but could not be queued: \(reason); "
+                                   + "resume it (POST /api/models/\(record.id)/resume) once storage is back",
+                               retryAfterSeconds: 10)
+            }
+        }
+        guard let created = try await store.model(record.id) else { throw APIError.modelNotFound(String(record.id)) }
+        return JSONResponse.make(ModelResponse(created, live: nil), status: .created,
+                                 headers: [.location: "/api/models/\(record.id)"])
+    }
+
+    // MARK: List
+
+    private func list(_ request: Request) async throws -> Response {
+        let query = QueryParameters(request)
+        let limit = try query.integer("limit", default: 50, range: limits.pageSizes)
+        var after: Int64?
+        if let text = query.string("after") {
+            guard let value = Int64(text) else { throw APIError.wrongType("after", "an integer model id") }
+            after = value
+        }
+        var status: ModelStatus?
+        if let text = query.string("status") {
+            guard let value = ModelStatus(rawValue: text) else {
+                throw APIError.invalid("status", "must be one of \(ModelStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = value
+        }
+        let records = try await store.models(limit: limit, before: after, status: status)
+        return JSONResponse.make(ModelListResponse(
+            models: records.map { ModelResponse($0, live: scheduler.liveFigures($0.id)) },
+            nextAfter: records.count == limit ? records.last!.id : nil))
+    }
+
+    // MARK: Patch
+
+    private func patch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let record = try await lookup.record(context)
+        let body = try await bodies.read(PatchModelRequest.self, from: request)
+        var settings = record.settings
+        settings.learningRate = try TrainingSettingsInput.positive(body.learningRate, field: "learning_rate", default: settings.learningRate)
+        settings.sampleTemperature = try TrainingSettingsInput.positive(body.sampleTemperature, field: "sample_temperature",
+                                                                        default: settings.sampleTemperature)
+        if body.removesMaxTicks {
+            settings.maxTicks = nil
+        } else if let ticks = body.maxTicks {
+            try ServiceLimits.checkMaxTicks(ticks)
+            settings.maxTicks = ticks
+        }
+        let name = try body.name.map { name throws(APIError) in try CreateModelRequest.checkedName(name, default: name) }
+        try await store.update(record.id, name: name, settings: settings)
+        scheduler.settingsChanged(record.id, settings)
+        return try await current(record.id)
+    }
+}
