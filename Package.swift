@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Recurrent", targets: ["Recurrent"]),
         .library(name: "RecurrentStore", targets: ["RecurrentStore"]),
         .library(name: "RecurrentSQLite", targets: ["RecurrentSQLite"]),
+        .library(name: "RecurrentPostgres", targets: ["RecurrentPostgres"]),
         .library(name: "RecurrentJobs", targets: ["RecurrentJobs"]),
         .library(name: "RecurrentHTTP", targets: ["RecurrentHTTP"]),
         .executable(name: "recurrent", targets: ["RecurrentCLI"]),
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -58,6 +60,15 @@ let package = Package(
             dependencies: [
                 "RecurrentStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The clustered store: PostgreSQL through PostgresNIO.
+        .target(
+            name: "RecurrentPostgres",
+            dependencies: [
+                "RecurrentStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Scheduling and running training jobs against any store.
