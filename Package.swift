@@ -120,6 +120,14 @@ let package = Package(
             dependencies: ["Recurrent"]
         ),
         .testTarget(
+            name: "RecurrentPostgresTests",
+            dependencies: [
+                "RecurrentPostgres",
+                "RecurrentStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        .testTarget(
             name: "RecurrentHTTPTests",
             dependencies: [
                 "RecurrentHTTP",
