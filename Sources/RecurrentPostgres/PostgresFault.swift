@@ -13,7 +13,21 @@ enum PostgresFault {
     /// the pool keeps failing to connect (server down or refusing).
     struct NoConnection: Error, CustomStringConvertible {
         var timeout: Duration
-        var description: String { "no connection to the server within \(timeout)" }
+        /// Why the pool's latest attempt to connect failed, if it did lately.
+        var lastFailure: String?
+        var description: String {
+            "no connection to the server within \(timeout)" + (lastFailure.map { ": \($0.prefix(500))" } ?? "")
+        }
+
+        var reason: String {
+            switch lastFailure.flatMap(ConnectionFailures.sqlState) {
+            case "53300"?: "the database server has too many connections"
+            case "57P03"?: "the database server is not accepting connections yet"
+            case let state? where state.hasPrefix("28"): "the database server refused the credentials"
+            case "3D000"?: "the database does not exist"
+            default: "the database server cannot be reached"
+            }
+        }
     }
 
     static func storeError(_ error: any Error) -> any Error {
@@ -31,7 +45,7 @@ enum PostgresFault {
     }
 
     private static func reason(_ error: any Error) -> String? {
-        if error is NoConnection { return "the database server cannot be reached" }
+        if let noConnection = error as? NoConnection { return noConnection.reason }
         // The pool's own errors (shut down, circuit breaker open, request
         // cancelled) all mean no connection was had; its module is internal.
         if String(describing: type(of: error)) == "ConnectionPoolError" {

@@ -20,6 +20,8 @@ public final class PostgresModelStore: ModelStore {
     let logger: Logger
     /// Decoded configs and vocabularies of the models this store has read.
     let columns = DecodedColumns()
+    /// The pool's latest failure to connect, for the errors of calls that got no connection.
+    let failures: ConnectionFailures
     private let runner: Task<Void, Never>
     /// Where the database is (without the password in its description).
     public let location: PostgresLocation
@@ -44,8 +46,10 @@ public final class PostgresModelStore: ModelStore {
         self.location = location
         self.connectionTimeout = connectionTimeout
         self.logger = logger
+        let failures = ConnectionFailures()
+        self.failures = failures
         let client = PostgresClient(configuration: location.clientConfiguration(connectTimeout: connectionTimeout),
-                                    backgroundLogger: logger)
+                                    backgroundLogger: failures.logger(forwardingTo: logger))
         self.client = client
         runner = Task { await client.run() }
         do {
@@ -109,14 +113,17 @@ public final class PostgresModelStore: ModelStore {
     private func withDeadline<T: Sendable>(
         _ operation: @escaping @Sendable (_ leased: @escaping @Sendable () -> Void) async throws -> T
     ) async throws -> T {
-        let timeout = connectionTimeout
+        let timeout = connectionTimeout, failures = self.failures
         let flag = LeaseFlag()
         do {
             return try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
                 group.addTask { .value(try await operation { flag.mark() }) }
                 group.addTask {
                     try await Task.sleep(for: timeout)
-                    guard flag.isMarked else { throw PostgresFault.NoConnection(timeout: timeout) }
+                    guard flag.isMarked else {
+                        throw PostgresFault.NoConnection(timeout: timeout,
+                                                         lastFailure: failures.recent(within: timeout + .seconds(5)))
+                    }
                     return .deadlinePassed
                 }
                 while let outcome = try await group.next() {

@@ -65,3 +65,23 @@ import Testing
         #expect(clock.now - start < .seconds(30))
     }
 }
+
+extension PostgresStoreTests {
+    @Suite struct ConnectionRefusals {
+        @Test func aRoleOverItsConnectionLimitSaysTooManyConnections() async throws {
+            let server = try #require(PostgresServer.shared)
+            let url = try await server.createDatabase()
+            let admin = try await PostgresModelStore(url: url)
+            let logger = admin.logger
+            try await admin.withConnection { connection in
+                try await connection.run("CREATE ROLE limited LOGIN CONNECTION LIMIT 0", logger: logger)
+            }
+            try await admin.close()
+            let limited = url.replacingOccurrences(of: "postgres://postgres@", with: "postgres://limited@")
+            let error = await #expect(throws: StoreError.self) {
+                _ = try await PostgresModelStore(url: limited, connectionTimeout: .seconds(2))
+            }
+            #expect(String(describing: error).contains("too many connections"), "\(String(describing: error))")
+        }
+    }
+}
