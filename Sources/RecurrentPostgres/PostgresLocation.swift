@@ -17,13 +17,20 @@ public struct PostgresLocation: Sendable, Equatable {
         case require
     }
 
+    /// The server's host name or IP address.
     public var host: String
+    /// The server's TCP port (5432 unless the URL says otherwise).
     public var port: Int
+    /// The role the store connects as.
     public var username: String
+    /// From the URL, else `PGPASSWORD`, else none (trust authentication).
     public var password: String?
+    /// The database holding the store's tables (created beforehand).
     public var database: String
+    /// Whether the connection uses TLS (`sslmode` in the URL).
     public var tls: TLSMode
 
+    /// A location from its parts.
     public init(host: String, port: Int = 5432, username: String, password: String?, database: String,
                 tls: TLSMode = .prefer) {
         self.host = host

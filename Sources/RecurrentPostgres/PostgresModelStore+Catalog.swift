@@ -53,6 +53,7 @@ extension PostgresModelStore {
         }
     }
 
+    /// The model `id` with its checkpoint's tick and time; nil when there is none.
     public func model(_ id: ModelID) async throws -> ModelRecord? {
         let columns = self.columns, logger = self.logger
         return try await withConnection { connection in
@@ -96,6 +97,7 @@ extension PostgresModelStore {
         }
     }
 
+    /// Renames the model when `name` is given and stores `settings`.
     public func update(_ id: ModelID, name: String?, settings: MutableSettings) async throws {
         let logger = self.logger
         try await transaction { connection in
@@ -117,6 +119,7 @@ extension PostgresModelStore {
         }
     }
 
+    /// How many models have each status (statuses without models are absent).
     public func statusCounts() async throws -> [ModelStatus: Int] {
         let logger = self.logger
         return try await withConnection { connection in
@@ -129,6 +132,7 @@ extension PostgresModelStore {
         }
     }
 
+    /// How many models there are.
     public func totalModels() async throws -> Int {
         let logger = self.logger
         return try await withConnection { connection in

@@ -5,6 +5,7 @@ import RecurrentStore
 extension PostgresModelStore {
     // MARK: CorpusStore
 
+    /// The sentences (or a text as one entry); nil when the model has none.
     public func corpus(_ id: ModelID) async throws -> [String]? {
         let logger = self.logger
         let text = try await withConnection { connection in
@@ -20,6 +21,7 @@ extension PostgresModelStore {
 
     // MARK: CheckpointStore
 
+    /// The model's checkpoint; nil when the model is gone.
     public func checkpoint(_ id: ModelID) async throws -> Checkpoint? {
         let logger = self.logger
         return try await withConnection { connection in
@@ -46,6 +48,7 @@ extension PostgresModelStore {
         }
     }
 
+    /// The weights with the best validation loss so far, if any were saved.
     public func bestWeights(_ id: ModelID) async throws -> BestWeights? {
         let logger = self.logger
         return try await withConnection { connection in
@@ -100,6 +103,7 @@ extension PostgresModelStore {
         }
     }
 
+    /// Up to `limit` points with `step > afterStep`, by step.
     public func metrics(_ id: ModelID, afterStep: Int, limit: Int) async throws -> [MetricPoint] {
         let logger = self.logger
         return try await withConnection { connection in
@@ -114,6 +118,7 @@ extension PostgresModelStore {
         }
     }
 
+    /// Up to `limit` samples with `id > after`, oldest first.
     public func samples(_ id: ModelID, after: Int64, limit: Int) async throws -> [SampleEntry] {
         let logger = self.logger
         return try await withConnection { connection in
@@ -152,6 +157,7 @@ extension PostgresModelStore {
 
     // MARK: JobQueueStore
 
+    /// Sets the status and failure message; `queued` also records when it joined the queue.
     public func setStatus(_ id: ModelID, _ status: ModelStatus, error: String?) async throws {
         let logger = self.logger
         try await transaction { connection in
