@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "RecurrentTraining", targets: ["RecurrentTraining"]),
         .library(name: "RecurrentStore", targets: ["RecurrentStore"]),
         .library(name: "RecurrentSQLite", targets: ["RecurrentSQLite"]),
+        .library(name: "RecurrentPostgres", targets: ["RecurrentPostgres"]),
         .library(name: "RecurrentJobs", targets: ["RecurrentJobs"]),
         .library(name: "RecurrentHTTP", targets: ["RecurrentHTTP"]),
         .executable(name: "recurrent", targets: ["RecurrentCLI"]),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -65,6 +67,15 @@ let package = Package(
             dependencies: [
                 "RecurrentStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The clustered store: PostgreSQL through PostgresNIO.
+        .target(
+            name: "RecurrentPostgres",
+            dependencies: [
+                "RecurrentStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Scheduling and running training jobs against any store.
@@ -133,6 +144,14 @@ let package = Package(
                 "RecurrentStore",
                 "Recurrent",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "RecurrentPostgresTests",
+            dependencies: [
+                "RecurrentPostgres",
+                "RecurrentStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(
