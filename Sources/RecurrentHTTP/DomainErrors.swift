@@ -10,6 +10,11 @@ extension APIError {
         case .transitionNotAllowed(let message): .conflict(message)
         case .noCorpus: APIError(.conflict, code: "no_corpus", error.description)
         case .cannotStop: APIError(.serviceUnavailable, code: "storage_unavailable", error.description, retryAfterSeconds: 10)
+        case .createdButNotQueued(let id, _):
+            APIError(.serviceUnavailable, code: "storage_unavailable",
+                     "\(error.description); resume it (POST /api/models/\(id)/resume) once storage is back",
+                     retryAfterSeconds: 10)
+        case .noBestWeights: APIError(.notFound, code: "no_best_weights", error.description, field: "weights")
         }
     }
 

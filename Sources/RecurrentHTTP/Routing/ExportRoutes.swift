@@ -8,7 +8,7 @@ import RecurrentStore
 /// service to `recurrent train` and the original library.
 struct ExportRoutes: Sendable {
     let store: any ModelStore
-    let scheduler: JobScheduler
+    let library: ModelLibrary
     let lookup: ModelLookup
 
     func register(on router: Router<BasicRequestContext>) {
@@ -22,19 +22,7 @@ struct ExportRoutes: Sendable {
         let record = try await lookup.record(context)
         let which = try QueryParameters(request).choice("weights", ["current", "best"], default: "current",
                                                         message: "must be current or best")
-        guard var state = try await scheduler.trainingState(record.id) else { throw APIError.modelNotFound(String(record.id)) }
-        if which == "best" {
-            // The weights with the best validation loss (text corpora), without solver state.
-            guard let best = try await store.bestWeights(record.id) else {
-                throw APIError(.notFound, code: "no_best_weights",
-                               "this model has no best weights yet: they are kept for text corpora once validation has run",
-                               field: "weights")
-            }
-            let model = state.model.copy()
-            _ = try CheckpointCodec.decode(best.weights, into: model.network, optimizer: record.config.optimizer)
-            state = TrainingState(model: model, solver: Solver(optimizer: record.config.optimizer), ticks: best.step,
-                                  epoch: state.epoch, randomState: nil)
-        }
+        let state = try await library.exportState(record, weights: which == "best" ? .best : .current)
         let sentences = try await store.corpus(record.id)
         let training = TrainingRecord(record: record, ticks: state.ticks, randomState: state.randomState)
         var extra: [(String, String)] = [("name", JSONWriter.string(record.name)), ("training", JSONWriter.string(training))]

@@ -9,7 +9,7 @@ import RecurrentStore
 /// `recurrent train`, the original library or an export becomes a stored,
 /// idle model.
 struct ImportRoutes: Sendable {
-    let store: any ModelStore
+    let library: ModelLibrary
     let limits: ServiceLimits
     let bodies: BodyReader
 
@@ -99,12 +99,9 @@ struct ImportRoutes: Sendable {
         let longest = sentences?.map { $0.unicodeScalars.count }.max() ?? 0
         try limits.checkMemoryBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: longest)
 
-        let epoch = sentences.map { Double(ticks) / Double($0.count) } ?? 0
-        let checkpoint = Checkpoint(weights: CheckpointCodec.encode(network: network, solver: loaded.solver),
-                                    randomState: randomState, ticks: ticks, epoch: epoch, firstLoss: nil, time: StoreClock.now)
-        let new = NewModel(name: name, config: config, vocabulary: ModelLoader.letters(vocabulary), sentences: sentences,
-                           parameterCount: network.parameterCount, settings: mutable, ticks: ticks, epoch: epoch)
-        let record = try await store.insert(new, status: .idle, checkpoint: checkpoint)
+        let record = try await library.importModel(name: name, config: config, settings: mutable, model: loaded.model,
+                                                   solver: loaded.solver, corpus: sentences, ticks: ticks,
+                                                   randomState: randomState)
         return JSONResponse.make(ModelResponse(record, live: nil), status: .created,
                                  headers: [.location: "/api/models/\(record.id)"])
     }

@@ -8,6 +8,7 @@ import RecurrentStore
 struct ModelRoutes: Sendable {
     let store: any ModelStore
     let scheduler: JobScheduler
+    let library: ModelLibrary
     let limits: ServiceLimits
     let lookup: ModelLookup
     let bodies: BodyReader
@@ -22,11 +23,7 @@ struct ModelRoutes: Sendable {
         router.patch("/api/models/{id}") { request, context in try await patch(request, context) }
         router.delete("/api/models/{id}") { _, context in
             let record = try await lookup.record(context)
-            // Stopping the job first would lose its unsaved ticks if the
-            // delete then could not be written.
-            try await store.requireWritable()
-            await scheduler.remove(record.id)
-            try await store.delete(record.id)
+            try await library.delete(record.id)
             return Response(status: .noContent)
         }
         router.post("/api/models/{id}/pause") { _, context in
@@ -63,38 +60,13 @@ struct ModelRoutes: Sendable {
         guard let sentences = try body.corpus.corpus(for: config, limits: limits) else {
             throw APIError(.unprocessableContent, code: "empty_corpus", "give the training text as `text` or `sentences`", field: "text")
         }
-        let vocabulary = Vocabulary(sentences: sentences)
         let longest = config.corpus == .text ? 0 : sentences.map { $0.unicodeScalars.count }.max() ?? 0
-        try limits.checkMemoryBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: longest)
-
-        let (new, checkpoint) = try await Background.run { () throws -> (NewModel, Checkpoint) in
-            var random = config.seed.map { RandomSource(seed: $0) } ?? RandomSource()
-            let model = CharacterModel(vocabulary: vocabulary, generator: config.generator, hiddenSizes: config.hiddenSizes,
-                                       letterSize: config.letterSize, random: &random)
-            let solver = Solver(optimizer: config.optimizer)
-            let checkpoint = Checkpoint(weights: CheckpointCodec.encode(network: model.network, solver: solver),
-                                        randomState: random.state, ticks: 0, epoch: 0, firstLoss: nil, time: StoreClock.now)
-            let new = NewModel(name: name, config: config,
-                               vocabulary: ModelLoader.letters(vocabulary), sentences: sentences,
-                               parameterCount: model.network.parameterCount, settings: settings)
-            return (new, checkpoint)
-        }
-        let record = try await store.insert(new, status: .idle, checkpoint: checkpoint)
-        if start {
-            do {
-                try await scheduler.enqueue(record.id)
-            } catch {
-                // The model is stored (idle); say so rather than "nothing was changed".
-                guard let reason = StoreError.unavailableReason(error) else { throw error }
-                throw APIError(.serviceUnavailable, code: "storage_unavailable",
-                               "model \(record.id) was created but could not be queued: \(reason); "
-                                   + "resume it (POST /api/models/\(record.id)/resume) once storage is back",
-                               retryAfterSeconds: 10)
-            }
-        }
-        guard let created = try await store.model(record.id) else { throw APIError.modelNotFound(String(record.id)) }
+        try limits.checkMemoryBudget(config: config, symbolCount: Vocabulary(sentences: sentences).symbolCount,
+                                     longestSentence: longest)
+        let created = try await library.create(name: name, config: config, settings: settings, corpus: sentences,
+                                               start: start)
         return JSONResponse.make(ModelResponse(created, live: nil), status: .created,
-                                 headers: [.location: "/api/models/\(record.id)"])
+                                 headers: [.location: "/api/models/\(created.id)"])
     }
 
     // MARK: List
