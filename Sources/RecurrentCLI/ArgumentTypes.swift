@@ -8,9 +8,8 @@ import RecurrentTraining
 extension Generator: ExpressibleByArgument {}
 extension Optimizer: ExpressibleByArgument {}
 
-/// `--corpus`: how the data file is read (sentences or text), the shared run's kinds.
-typealias CorpusKind = RunSettings.CorpusKind
-extension RunSettings.CorpusKind: ExpressibleByArgument {}
+/// `--corpus`: how the data file is read (sentences or text).
+extension CorpusKind: ExpressibleByArgument {}
 
 /// `--hidden-sizes 20,20`: one positive size per layer, bottom layer first.
 struct HiddenSizes: Equatable, CustomStringConvertible {

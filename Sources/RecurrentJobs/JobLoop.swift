@@ -226,7 +226,8 @@ final class JobLoop {
     /// written, the diverged weights are not, and the last good checkpoint stays.
     private func failDiverged(loss: Double) -> JobOutcome {
         let store = job.store, modelID = job.modelID
-        let saved = (try? Background.wait { try await store.checkpoint(modelID) })?.ticks ?? 0
+        // The model row names its checkpoint's tick: no need to read the weights.
+        let saved = (try? Background.wait { try await store.model(modelID)?.checkpointTicks }) ?? 0
         let message = "training diverged at tick \(run.ticks): loss \(loss) per character"
             + (run.firstLoss.map { String(format: " (the first recorded loss was %.4f)", $0) } ?? "")
             + "; the weights of the last good checkpoint (tick \(saved)) are kept. "

@@ -18,11 +18,11 @@ public struct ModelLibrary: Sendable {
 
     /// Stores a new model with freshly initialised weights (from the
     /// configuration's seed, when it has one) and, when `start`, queues it.
+    /// `vocabulary` is `corpus`'s (the caller has it already, for its checks).
     /// A model stored but not queued for a storage fault is reported as
     /// ``JobError/createdButNotQueued(_:reason:)``: it exists, idle.
     public func create(name: String, config: ModelConfig, settings: MutableSettings, corpus: [String],
-                       start: Bool) async throws -> ModelRecord {
-        let vocabulary = Vocabulary(sentences: corpus)
+                       vocabulary: Vocabulary, start: Bool) async throws -> ModelRecord {
         let (new, checkpoint) = try await Background.run { () throws -> (NewModel, Checkpoint) in
             var random = config.seed.map { RandomSource(seed: $0) } ?? RandomSource()
             let model = CharacterModel(vocabulary: vocabulary, generator: config.generator, hiddenSizes: config.hiddenSizes,

@@ -77,18 +77,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         dropout = try container.decodeIfPresent(Double.self, forKey: .dropout) ?? 0
     }
 
-    /// The engine's settings for a tick at `learningRate`.
-    public func trainingSettings(learningRate: Double) -> TrainingSettings {
-        TrainingSettings(learningRate: Float(learningRate), regc: Float(regc), clipval: Float(clipval),
-                         batchSize: batchSize, dropout: Float(dropout))
-    }
-
-    /// The engine's text-corpus options.
-    public var textOptions: TextTrainingOptions {
-        TextTrainingOptions(sequenceLength: sequenceLength, validationFraction: validationFraction,
-                            validationInterval: validationInterval, learningRateDecay: Float(learningRateDecay))
-    }
-
     /// The demo's defaults: LSTM [20, 20], letter size 5, RMSProp, regc 1e-6, clip 5.
     public static let demo = ModelConfig(generator: .lstm, hiddenSizes: [20, 20], letterSize: 5, optimizer: .rmsprop,
                                   regc: 1e-6, clipval: 5, seed: nil)
@@ -102,14 +90,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public static func decode(_ text: String) throws -> ModelConfig {
         try JSONDecoder().decode(ModelConfig.self, from: Data(text.utf8))
     }
-}
-
-/// How a model's corpus is trained.
-public enum CorpusKind: String, Codable, Sendable, CaseIterable {
-    /// One sentence per line, START/END around each (the demo).
-    case sentences
-    /// One continuous text, in parallel streams and windows, with validation (char-rnn).
-    case text
 }
 
 /// The settings that may change while a model trains (PATCH).

@@ -8,13 +8,8 @@ import Recurrent
 /// service from a model's stored configuration and its current settings;
 /// given the same settings, corpus and seed both train the same weights.
 public struct RunSettings: Codable, Sendable, Equatable {
-    /// How the training data is read.
-    public enum CorpusKind: String, Codable, Sendable, CaseIterable {
-        /// One sentence per line, START/END around each (the demo).
-        case sentences
-        /// One continuous text, in parallel streams and windows, with validation (char-rnn).
-        case text
-    }
+    /// How the training data is read (the engine's ``CorpusKind``).
+    public typealias CorpusKind = Recurrent.CorpusKind
 
     public var generator: Generator
     public var hiddenSizes: [Int]

@@ -1,3 +1,4 @@
+import Recurrent
 import RecurrentStore
 
 /// How a corpus is trained: `corpus`, `batch_size`, `seq_length`,

@@ -60,11 +60,11 @@ struct ModelRoutes: Sendable {
         guard let sentences = try body.corpus.corpus(for: config, limits: limits) else {
             throw APIError(.unprocessableContent, code: "empty_corpus", "give the training text as `text` or `sentences`", field: "text")
         }
+        let vocabulary = Vocabulary(sentences: sentences)
         let longest = config.corpus == .text ? 0 : sentences.map { $0.unicodeScalars.count }.max() ?? 0
-        try limits.checkMemoryBudget(config: config, symbolCount: Vocabulary(sentences: sentences).symbolCount,
-                                     longestSentence: longest)
+        try limits.checkMemoryBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: longest)
         let created = try await library.create(name: name, config: config, settings: settings, corpus: sentences,
-                                               start: start)
+                                               vocabulary: vocabulary, start: start)
         return JSONResponse.make(ModelResponse(created, live: nil), status: .created,
                                  headers: [.location: "/api/models/\(created.id)"])
     }
