@@ -48,8 +48,10 @@ public final class RecurrentService: Sendable {
     /// most `connectionTimeout` for the server), and builds the service.
     public static func open(configuration: ServiceConfiguration, logger: Logger? = nil,
                             connectionTimeout: Duration = .seconds(10)) async throws -> RecurrentService {
+        let logger = logger ?? makeServiceLogger(format: configuration.logFormat, level: configuration.logLevel)
         guard configuration.usesPostgres else { return try RecurrentService(configuration: configuration, logger: logger) }
-        let store = try await PostgresModelStore(url: configuration.databasePath, connectionTimeout: connectionTimeout)
+        let store = try await PostgresModelStore(url: configuration.databasePath, connectionTimeout: connectionTimeout,
+                                                 logger: logger)
         do {
             return try RecurrentService(configuration: configuration, store: store, logger: logger)
         } catch {

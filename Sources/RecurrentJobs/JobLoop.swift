@@ -246,7 +246,13 @@ final class JobLoop {
     /// flush with a checkpoint (nothing for a model being deleted).
     private func finish(_ outcome: JobOutcome) throws -> JobOutcome {
         countProgress()
-        if outcome == .deleted || outcome == .leaseLost {
+        if outcome == .leaseLost {
+            // Queued writes will be refused; waiting could mean waiting for
+            // a database that is away.
+            job.retire(state: nil)
+            return outcome
+        }
+        if outcome == .deleted {
             job.writer.waitForQueue()
             job.retire(state: nil)
             return outcome

@@ -18,9 +18,13 @@ extension JobScheduler {
             var renewedAt = Date.distantPast
             for await _ in wakes {
                 guard let self else { return }
-                let renewing = Date().timeIntervalSince(renewedAt) >= cluster.leaseSeconds / 3
-                if renewing { renewedAt = Date() }
-                await self.tendLeases(renewing: renewing)
+                if Date().timeIntervalSince(renewedAt) >= cluster.leaseSeconds / 3 {
+                    // A renewal that could not reach the database is tried
+                    // again at the next poll, not a third of a lease later.
+                    if await self.tendLeases(renewing: true) { renewedAt = Date() }
+                } else {
+                    await self.tendLeases(renewing: false)
+                }
                 await self.claimJobs()
             }
         }
@@ -66,8 +70,9 @@ extension JobScheduler {
                 logger.warning("cannot claim jobs: \(error)")
                 return
             }
-            guard let lease else { return }
-            await startClaimed(lease)
+            // A claim that could not start ends this round: no tight loop of
+            // claims and releases of one job.
+            guard let lease, await startClaimed(lease) else { return }
         }
     }
 
@@ -77,12 +82,20 @@ extension JobScheduler {
         }
     }
 
-    /// Starts the job of a claimed lease; gives the lease back when it cannot.
-    private func startClaimed(_ lease: JobLease) async {
+    /// Starts the job of a claimed lease; gives the lease back (and returns
+    /// false) when it cannot.
+    private func startClaimed(_ lease: JobLease) async -> Bool {
         let id = lease.modelID
+        if let stale = job(id) {
+            // This node's own job, whose lease ran out while the database was
+            // away: the claim rewound the model to its checkpoint, so the old
+            // run stops without writing and a new one starts from there.
+            stale.send(.leaseLost)
+            await waitForEnd(of: stale)
+        }
         guard let record = try? await store.model(id) else {
             try? await leases?.release(lease, status: nil, error: nil)
-            return
+            return false
         }
         let hub = hub(id)
         let job = TrainingJob(modelID: id, lease: lease, settings: record.settings, seed: record.config.seed, store: store,
@@ -99,25 +112,32 @@ extension JobScheduler {
         }
         guard started else {
             try? await leases?.release(lease, status: nil, error: nil)
-            return
+            return false
         }
         logger.info("job claimed", metadata: ["model": "\(id)", "worker": "\(lease.owner)",
                                               "generation": "\(lease.generation)", "from_tick": "\(record.checkpointTicks ?? 0)"])
         hub.publish(.status(id: id, status: .running, error: nil))
         job.start()
+        return true
     }
 
-    /// Renews (when due) or reads the orders of every lease this node holds.
-    private func tendLeases(renewing: Bool) async {
+    /// Renews (when due) or reads the orders of every lease this node
+    /// holds; false when the database could not be reached for one.
+    @discardableResult
+    private func tendLeases(renewing: Bool) async -> Bool {
+        var reached = true
         for job in runningJobs {
             guard let lease = job.lease else { continue }
-            await readOrders(of: job, lease: lease, renewing: renewing)
+            if await !readOrders(of: job, lease: lease, renewing: renewing) { reached = false }
         }
+        return reached
     }
 
-    /// Applies what API nodes asked of `job`; stops it when its lease is lost.
-    func readOrders(of job: TrainingJob, lease: JobLease, renewing: Bool) async {
-        guard let leases, let cluster = configuration.cluster else { return }
+    /// Applies what API nodes asked of `job`; stops it when its lease is
+    /// lost. False when the database could not be reached.
+    @discardableResult
+    func readOrders(of job: TrainingJob, lease: JobLease, renewing: Bool) async -> Bool {
+        guard let leases, let cluster = configuration.cluster else { return true }
         let orders: JobOrders?
         do {
             orders = renewing ? try await leases.renew(lease, leaseSeconds: cluster.leaseSeconds)
@@ -125,12 +145,12 @@ extension JobScheduler {
         } catch {
             // The database is away: keep training; the fenced writes decide
             // later whether the lease survived.
-            logger.warning("cannot renew the lease on model \(lease.modelID): \(error)")
-            return
+            logger.warning("cannot \(renewing ? "renew" : "read") the lease on model \(lease.modelID): \(error)")
+            return false
         }
         guard let orders else {
             job.send(.leaseLost)
-            return
+            return true
         }
         if orders.settings != job.settings { job.update(orders.settings) }
         switch orders.request {
@@ -138,6 +158,7 @@ extension JobScheduler {
         case .cancel?: job.send(.cancel)
         case nil: break
         }
+        return true
     }
 
     /// Records a job's end and gives its lease up: with its final status, or

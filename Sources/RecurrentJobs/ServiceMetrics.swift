@@ -73,8 +73,10 @@ public final class ServiceMetrics: Sendable {
 
     /// The registry in the Prometheus text exposition format, with the job
     /// gauges read from `counts` first.
-    public func render(jobCounts counts: [ModelStatus: Int]) -> [UInt8] {
-        for (status, gauge) in jobGauges { gauge.record(counts[status] ?? 0) }
+    public func render(jobCounts counts: [ModelStatus: Int]?) -> [UInt8] {
+        if let counts {
+            for (status, gauge) in jobGauges { gauge.record(counts[status] ?? 0) }
+        }
         return registry.emitToBuffer()
     }
 }

@@ -135,7 +135,7 @@ public final class TrainingJob: Sendable {
         do {
             outcome = try JobLoop.train(self)
         } catch let error as StoreWriteError where error.leaseLost {
-            writer.waitForQueue()
+            // Writes still queued are refused by the store: no need to wait.
             outcome = .leaseLost
             retire(state: nil)
         } catch {

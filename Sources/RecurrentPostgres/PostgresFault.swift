@@ -25,9 +25,17 @@ enum PostgresFault {
             case "57P03"?: "the database server is not accepting connections yet"
             case let state? where state.hasPrefix("28"): "the database server refused the credentials"
             case "3D000"?: "the database does not exist"
+            case _ where lastFailure?.contains("authMechanismRequiresPassword") == true:
+                "the database server asks for a password: put it in the URL or in PGPASSWORD"
             default: "the database server cannot be reached"
             }
         }
+    }
+
+    /// A call took longer than the store's operation timeout and was abandoned.
+    struct CallTimedOut: Error, CustomStringConvertible {
+        var limit: Duration
+        var description: String { "no answer from the database server within \(limit)" }
     }
 
     static func storeError(_ error: any Error) -> any Error {
@@ -46,6 +54,7 @@ enum PostgresFault {
 
     private static func reason(_ error: any Error) -> String? {
         if let noConnection = error as? NoConnection { return noConnection.reason }
+        if error is CallTimedOut { return "the database server did not answer in time" }
         // The pool's own errors (shut down, circuit breaker open, request
         // cancelled) all mean no connection was had; its module is internal.
         if String(describing: type(of: error)) == "ConnectionPoolError" {

@@ -94,6 +94,11 @@ public struct PostgresLocation: Sendable, Equatable {
         var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password,
                                                          database: database, tls: mode)
         configuration.options.connectTimeout = connectTimeout
+        // No transaction of the store waits for its client between
+        // statements; a session that does (its process stopped, or cut off)
+        // would hold its rows' locks, and a job it holds could never be
+        // claimed by another worker. The server ends such a session.
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "5000")]
         return configuration
     }
 }

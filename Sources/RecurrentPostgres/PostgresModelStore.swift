@@ -29,6 +29,9 @@ public final class PostgresModelStore: ModelStore {
     public let location: PostgresLocation
     /// How long a call waits for a connection before it fails as unavailable.
     public let connectionTimeout: Duration
+    /// How long a call may take in all before it is abandoned as unavailable
+    /// (a connection that died without notice must not hold a caller for ever).
+    public let operationTimeout: Duration
     /// Always false: a read-only server shows as unavailable writes instead.
     public var isReadOnly: Bool { false }
 
@@ -38,20 +41,26 @@ public final class PostgresModelStore: ModelStore {
     /// ``StoreError/cannotOpen(_:)`` when the URL is invalid or the database
     /// cannot be reached or migrated.
     public convenience init(url: String, connectionTimeout: Duration = .seconds(10),
+                            operationTimeout: Duration = .seconds(30),
                             logger: Logger = PostgresModelStore.silentLogger) async throws {
-        try await self.init(location: PostgresLocation(url: url), connectionTimeout: connectionTimeout, logger: logger)
+        try await self.init(location: PostgresLocation(url: url), connectionTimeout: connectionTimeout,
+                            operationTimeout: operationTimeout, logger: logger)
     }
 
     /// Connects to the database at `location` and migrates it.
     public init(location: PostgresLocation, connectionTimeout: Duration = .seconds(10),
+                operationTimeout: Duration = .seconds(30),
                 logger: Logger = PostgresModelStore.silentLogger) async throws {
         self.location = location
         self.connectionTimeout = connectionTimeout
+        self.operationTimeout = operationTimeout
         self.logger = logger
         let failures = ConnectionFailures()
         self.failures = failures
+        // The pool's own chatter (every failed reconnection) stays out of
+        // the service's log; its failures are kept for the errors they cause.
         let client = PostgresClient(configuration: location.clientConfiguration(connectTimeout: connectionTimeout),
-                                    backgroundLogger: failures.logger(forwardingTo: logger))
+                                    backgroundLogger: failures.logger(forwardingTo: Self.silentLogger))
         self.client = client
         runner = Task { await client.run() }
         do {
@@ -71,7 +80,10 @@ public final class PostgresModelStore: ModelStore {
     @discardableResult
     public func migrate() async throws -> [String] {
         let logger = self.logger
-        return try await transaction { connection in try await PostgresMigrations.migrate(connection, logger: logger) }
+        // At start the server may still be coming up: wait the whole connection timeout.
+        return try await transaction(waitForServer: true) { connection in
+            try await PostgresMigrations.migrate(connection, logger: logger)
+        }
     }
 
     /// Shuts the connection pool down: open connections close, later calls
@@ -89,79 +101,33 @@ public final class PostgresModelStore: ModelStore {
     // MARK: Access
 
     /// `body` with a pooled connection; fails as unavailable when none can be
-    /// had within ``connectionTimeout`` (the pool itself would queue requests
-    /// for a minute while the server is down). Errors become store errors.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// had within ``connectionTimeout`` (a second when the server is known to
+    /// be down), or when the call takes longer than ``operationTimeout``.
+    /// Errors become store errors.
+    func withConnection<T: Sendable>(waitForServer: Bool = false,
+                                      _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let client = self.client
-        return try await withDeadline { leased in
-            try await client.withConnection { connection in
-                leased()
-                return try await body(connection)
-            }
-        }
-    }
-
-    /// `body` in a transaction on a pooled connection: committed when it
-    /// returns, rolled back when it throws.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let logger = self.logger
-        return try await withConnection { connection in
-            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
-        }
-    }
-
-    /// Runs `operation`, which calls `leased` once it has a connection, and
-    /// fails it when that did not happen within ``connectionTimeout``. Once
-    /// leased, `operation` runs to its end however long it takes.
-    private func withDeadline<T: Sendable>(
-        _ operation: @escaping @Sendable (_ leased: @escaping @Sendable () -> Void) async throws -> T
-    ) async throws -> T {
-        let timeout = connectionTimeout, failures = self.failures
-        let flag = LeaseFlag()
+        let deadline = CallDeadline(connectionTimeout: connectionTimeout, operationTimeout: operationTimeout,
+                                    failFastWhenDown: !waitForServer, failures: failures, logger: logger)
         do {
-            return try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
-                group.addTask { .value(try await operation { flag.mark() }) }
-                group.addTask {
-                    // A server known to be down (the pool failed to connect
-                    // moments ago) fails a call after a second rather than
-                    // the whole timeout: API requests answer 503 promptly.
-                    let start = ContinuousClock.now
-                    while !flag.isMarked {
-                        let waited = ContinuousClock.now - start
-                        if waited >= timeout || (waited >= Self.knownDownWait && failures.recent(within: .seconds(3)) != nil) {
-                            throw PostgresFault.NoConnection(timeout: waited,
-                                                             lastFailure: failures.recent(within: timeout + .seconds(5)))
-                        }
-                        try await Task.sleep(for: .milliseconds(100))
-                    }
-                    return .deadlinePassed
+            return try await deadline.run { leased in
+                try await client.withConnection { connection in
+                    leased()
+                    return try await body(connection)
                 }
-                while let outcome = try await group.next() {
-                    if case .value(let value) = outcome {
-                        group.cancelAll()
-                        return value
-                    }
-                }
-                throw CancellationError()
             }
         } catch {
             throw PostgresFault.storeError(error)
         }
     }
 
-    /// How long a call waits for a connection while the pool's latest
-    /// attempt to connect failed.
-    static let knownDownWait: Duration = .seconds(1)
-
-    private enum Outcome<T: Sendable>: Sendable {
-        case value(T)
-        case deadlinePassed
-    }
-
-    /// Whether an operation got its connection.
-    private final class LeaseFlag: Sendable {
-        private let state = Mutex(false)
-        var isMarked: Bool { state.withLock { $0 } }
-        func mark() { state.withLock { $0 = true } }
+    /// `body` in a transaction on a pooled connection: committed when it
+    /// returns, rolled back when it throws.
+    func transaction<T: Sendable>(waitForServer: Bool = false,
+                                  _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = self.logger
+        return try await withConnection(waitForServer: waitForServer) { connection in
+            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+        }
     }
 }

@@ -1,0 +1,118 @@
+import Logging
+import Synchronization
+
+/// The time limits of one store call: getting a connection, and the call as
+/// a whole. The call runs in a task of its own and the caller waits for
+/// whichever comes first, its result or a limit; a call past its limit is
+/// cancelled and left behind rather than waited for, so a connection that
+/// died without the client noticing (seen once in a while when the server
+/// restarts) cannot hold a job's writes for ever.
+struct CallDeadline: Sendable {
+    /// How long the call may wait for a connection from the pool.
+    var connectionTimeout: Duration
+    /// How long the call may take in all.
+    var operationTimeout: Duration
+    /// Give up waiting for a connection after ``knownDownWait`` when the
+    /// pool's latest attempt to connect failed (requests answer 503 promptly
+    /// while the server is down); false at start, when it may be coming up.
+    var failFastWhenDown: Bool
+    let failures: ConnectionFailures
+    let logger: Logger
+
+    /// How long a call waits for a connection while the server is known to be down.
+    static let knownDownWait: Duration = .seconds(1)
+
+    /// Runs `operation`, which calls `leased` once it has a connection.
+    func run<T: Sendable>(
+        _ operation: @escaping @Sendable (_ leased: @escaping @Sendable () -> Void) async throws -> T
+    ) async throws -> T {
+        let race = Race<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.begin(continuation)
+                race.start(Task {
+                    do {
+                        race.finish(.success(try await operation { race.markLeased() }))
+                    } catch {
+                        race.finish(.failure(error))
+                    }
+                })
+                Task { await watch(race) }
+            }
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
+        }
+    }
+
+    /// Ends the race with a timeout when a limit passes first.
+    private func watch<T>(_ race: Race<T>) async {
+        let start = ContinuousClock.now
+        while !race.isFinished {
+            let waited = ContinuousClock.now - start
+            if !race.isLeased {
+                let knownDown = failFastWhenDown && waited >= Self.knownDownWait
+                    && failures.recent(within: .seconds(3)) != nil
+                if waited >= connectionTimeout || knownDown {
+                    let failure = PostgresFault.NoConnection(timeout: waited,
+                                                             lastFailure: failures.recent(within: connectionTimeout + .seconds(5)))
+                    race.finish(.failure(failure))
+                    return
+                }
+            } else if waited >= operationTimeout {
+                logger.error("a database call took longer than \(operationTimeout) and was abandoned")
+                race.finish(.failure(PostgresFault.CallTimedOut(limit: operationTimeout)))
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// One call's race between its result and its limits: the first to finish
+/// resumes the caller; a call that lost is cancelled.
+private final class Race<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var result: Result<T, any Error>?
+        var work: Task<Void, Never>?
+        var leased = false
+    }
+
+    private let state = Mutex(State())
+
+    var isFinished: Bool { state.withLock { $0.result != nil } }
+    var isLeased: Bool { state.withLock { $0.leased } }
+
+    func markLeased() { state.withLock { $0.leased = true } }
+
+    func begin(_ continuation: CheckedContinuation<T, any Error>) {
+        let early = state.withLock { state -> Result<T, any Error>? in
+            guard let result = state.result else {
+                state.continuation = continuation
+                return nil
+            }
+            return result
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func start(_ work: Task<Void, Never>) {
+        let finished = state.withLock { state -> Bool in
+            state.work = work
+            return state.result != nil
+        }
+        if finished { work.cancel() }
+    }
+
+    /// Records the first result and resumes the caller with it; later ones are dropped.
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, work) = state.withLock { state -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?) in
+            guard state.result == nil else { return (nil, nil) }
+            state.result = result
+            defer { state.continuation = nil }
+            return (state.continuation, state.work)
+        }
+        continuation?.resume(with: result)
+        if case .failure = result { work?.cancel() }
+    }
+}
