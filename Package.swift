@@ -97,6 +97,7 @@ let package = Package(
                 "Recurrent",
                 "RecurrentStore",
                 "RecurrentSQLite",
+                "RecurrentPostgres",
                 "RecurrentJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -8,6 +8,7 @@ import Synchronization
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension LogFormat: ExpressibleByArgument {}
+extension ServiceRole: ExpressibleByArgument {}
 
 /// `recurrent serve`: the training service (REST API, background jobs,
 /// SQLite). Only the arguments live here; the service is RecurrentHTTP.
@@ -16,7 +17,7 @@ extension LogFormat: ExpressibleByArgument {}
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the training service: a JSON API that trains models in the background and keeps them in SQLite.",
+        abstract: "Run the training service: a JSON API that trains models in the background and keeps them in SQLite, or in PostgreSQL for a cluster.",
         discussion: """
             Every option can also be set by the environment variable named in its help; \
             a flag wins over its variable. The API is described by /openapi.json; \
@@ -32,8 +33,17 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "TCP port to listen on; 0 picks a free one (default 8080). Env: RECURRENT_PORT.")
     var port: Int?
 
-    @Option(help: "The SQLite database file; its folder is created when missing (default ./data/recurrent.sqlite). Env: RECURRENT_DATABASE.")
+    @Option(help: "The SQLite database file, its folder created when missing (default ./data/recurrent.sqlite); or a PostgreSQL URL, postgres://USER[:PASSWORD]@HOST:PORT/DB (PGPASSWORD is used when the URL has no password), shared by the nodes of a cluster. Env: RECURRENT_DATABASE.")
     var database: String?
+
+    @Option(help: "What this node does: all (API and training), api (API and page, no training) or worker (training; only /api/health and /metrics). api and worker need PostgreSQL (default all). Env: RECURRENT_ROLE.")
+    var role: ServiceRole?
+
+    @Option(name: .customLong("worker-id"), help: "The name of this node's job leases in a cluster, unique per node (default: host name and process id). Env: RECURRENT_WORKER_ID.")
+    var workerID: String?
+
+    @Option(name: .customLong("lease-seconds"), help: "Seconds a cluster worker's claim on a job lasts unless renewed (every third of it); a job whose worker died moves to another after this long (default 15). Env: RECURRENT_LEASE_SECONDS.")
+    var leaseSeconds: Double?
 
     @Option(name: .customLong("max-jobs"), help: "Jobs training at once; others wait queued (default: the number of cores). Env: RECURRENT_MAX_JOBS.")
     var maxJobs: Int?
@@ -91,6 +101,20 @@ struct ServeCommand: ParsableCommand {
         configuration.port = try port ?? environment.value("RECURRENT_PORT") ?? configuration.port
         guard (0...65535).contains(configuration.port) else { throw ValidationError("the port must be in 0...65535") }
         configuration.databasePath = try database ?? environment.value("RECURRENT_DATABASE") ?? configuration.databasePath
+        configuration.role = try role ?? environment.value("RECURRENT_ROLE") ?? configuration.role
+        if configuration.role != .all && !configuration.usesPostgres {
+            throw ValidationError("--role \(configuration.role.rawValue) needs a PostgreSQL database shared by the cluster "
+                                  + "(--database postgres://USER@HOST:PORT/DB); with SQLite one node does everything (--role all)")
+        }
+        configuration.workerID = try workerID ?? environment.value("RECURRENT_WORKER_ID") ?? configuration.workerID
+        guard !configuration.workerID.isEmpty, configuration.workerID.count <= 200,
+              !configuration.workerID.contains(where: { $0.isNewline }) else {
+            throw ValidationError("the worker id must be 1 to 200 characters on one line")
+        }
+        configuration.leaseSeconds = try leaseSeconds ?? environment.value("RECURRENT_LEASE_SECONDS") ?? configuration.leaseSeconds
+        guard configuration.leaseSeconds >= 1, configuration.leaseSeconds <= 3600 else {
+            throw ValidationError("lease seconds must be in [1, 3600]")
+        }
         if let maxJobs = try maxJobs ?? environment.value("RECURRENT_MAX_JOBS") {
             guard maxJobs >= 1 else { throw ValidationError("max jobs must be at least 1") }
             configuration.maxJobs = maxJobs

@@ -22,8 +22,8 @@ extension APIError {
     static func storageUnavailable(_ error: any Error) -> APIError? {
         guard case .unavailable(let reason, let detail)? = error as? StoreError else { return nil }
         return APIError(.serviceUnavailable, code: "storage_unavailable",
-                        "the request needs to write and \(reason)\(detail.map { " (\($0))" } ?? ""); nothing was changed. "
-                            + "Reading models, generating and running jobs go on; try again once storage is back.",
+                        "the database is unavailable: \(reason)\(detail.map { " (\($0))" } ?? ""); nothing was changed. "
+                            + "Running jobs go on; try again once storage is back.",
                         retryAfterSeconds: 10)
     }
 }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Recurrent
 import RecurrentJobs
+import RecurrentPostgres
 import RecurrentSQLite
 import RecurrentStore
 import Hummingbird
@@ -22,15 +23,39 @@ public final class RecurrentService: Sendable {
     let logger: Logger
     private let started = Date()
 
-    /// Opens (and migrates) the database; no job starts until ``recover()``.
-    /// The logger defaults to the configuration's level and format on
-    /// standard error.
-    public init(configuration: ServiceConfiguration, logger: Logger? = nil) throws {
+    /// Opens (and migrates) the SQLite database of the configuration; no
+    /// job starts until ``recover()``. The logger defaults to the
+    /// configuration's level and format on standard error.
+    public convenience init(configuration: ServiceConfiguration, logger: Logger? = nil) throws {
+        try self.init(configuration: configuration, store: SQLiteModelStore(path: configuration.databasePath),
+                      logger: logger)
+    }
+
+    /// The service on an open store (SQLite, or PostgreSQL for a cluster).
+    public init(configuration: ServiceConfiguration, store: any ModelStore, logger: Logger? = nil) throws {
+        if configuration.role != .all && !(store is any JobLeaseStore) {
+            throw StoreError.cannotOpen("--role \(configuration.role.rawValue) needs a shared PostgreSQL database "
+                                        + "(--database postgres://...); with SQLite a node does everything (--role all)")
+        }
         self.configuration = configuration
         self.logger = logger ?? makeServiceLogger(format: configuration.logFormat, level: configuration.logLevel)
         metrics = ServiceMetrics()
-        store = try SQLiteModelStore(path: configuration.databasePath)
+        self.store = store
         scheduler = JobScheduler(store: store, configuration: configuration.scheduler, metrics: metrics, logger: self.logger)
+    }
+
+    /// Opens the configuration's database, SQLite or PostgreSQL (waiting at
+    /// most `connectionTimeout` for the server), and builds the service.
+    public static func open(configuration: ServiceConfiguration, logger: Logger? = nil,
+                            connectionTimeout: Duration = .seconds(10)) async throws -> RecurrentService {
+        guard configuration.usesPostgres else { return try RecurrentService(configuration: configuration, logger: logger) }
+        let store = try await PostgresModelStore(url: configuration.databasePath, connectionTimeout: connectionTimeout)
+        do {
+            return try RecurrentService(configuration: configuration, store: store, logger: logger)
+        } catch {
+            try? await store.close()
+            throw error
+        }
     }
 
     /// Queues again the jobs that were running or queued when the service
@@ -42,7 +67,7 @@ public final class RecurrentService: Sendable {
     /// Checkpoints every running job, waits for its thread to end, and
     /// closes the store (its file then holds everything).
     public func shutdown() async {
-        scheduler.shutdown()
+        await scheduler.shutdown()
         await closeStore()
     }
 
@@ -76,13 +101,20 @@ public final class RecurrentService: Sendable {
         if configuration.requiresToken, let token = configuration.apiToken {
             router.add(middleware: BearerTokenMiddleware(token: token, tokenForReads: configuration.tokenForReads))
         }
-        router.add(middleware: StaticFiles(configuration.publicDirectory, logger: logger))
+        if configuration.role.servesAPI {
+            router.add(middleware: StaticFiles(configuration.publicDirectory, logger: logger))
+        }
         let limits = configuration.limits
         let lookup = ModelLookup(store: store)
         // Every route's bodies go through one reader (one budget for the service).
         let bodies = BodyReader(limit: limits.maxBodyBytes)
-        HealthRoutes(scheduler: scheduler, started: started).register(on: router)
+        HealthRoutes(scheduler: scheduler, started: started, role: configuration.role).register(on: router)
         MetricsRoutes(metrics: metrics, store: store).register(on: router)
+        // A worker answers only its health and metrics.
+        guard configuration.role.servesAPI else {
+            routes.record(router.routes)
+            return router
+        }
         let library = ModelLibrary(store: store, scheduler: scheduler)
         ExportRoutes(store: store, library: library, lookup: lookup).register(on: router)
         ImportRoutes(library: library, limits: limits, bodies: bodies).register(on: router)
@@ -119,7 +151,7 @@ public final class RecurrentService: Sendable {
         // Process-wide; set before any job starts so OpenBLAS's worker threads
         // inherit the training threads' floating-point mode.
         BLASThreads.set(configuration.blasThreads)
-        let service = try RecurrentService(configuration: configuration)
+        let service = try await RecurrentService.open(configuration: configuration)
         let logger = service.logger
         try await service.recover()
         let app = service.makeApplication { port in
@@ -134,7 +166,7 @@ public final class RecurrentService: Sendable {
             logger: logger)
         group.maximumGracefulShutdownDuration = .milliseconds(Int64(configuration.shutdownSeconds * 1000))
         try await ServiceGroup(configuration: group).run()
-        let finished = service.scheduler.waitForJobs(timeout: max(0, stopping.deadline.timeIntervalSinceNow))
+        let finished = await service.scheduler.waitForJobs(timeout: max(0, stopping.deadline.timeIntervalSinceNow))
         await service.closeStore()
         if finished {
             logger.info("stopped: every job checkpointed")

@@ -11,8 +11,18 @@ public struct ServiceConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// TCP port; 0 picks a free one.
     public var port = 8080
-    /// The SQLite file; its folder is created when missing.
+    /// The SQLite file (its folder is created when missing), or the URL of
+    /// a PostgreSQL database (`postgres://USER[:PASSWORD]@HOST:PORT/DB`)
+    /// that the nodes of a cluster share.
     public var databasePath = "./data/recurrent.sqlite"
+    /// What this node does; anything but `all` needs PostgreSQL.
+    public var role = ServiceRole.all
+    /// The name of this node's job leases in a cluster (unique per node).
+    public var workerID = ServiceConfiguration.defaultWorkerID
+    /// Seconds a cluster worker's claim on a job lasts unless renewed (it
+    /// renews every third of it); a job whose worker died moves to another
+    /// after at most this long.
+    public var leaseSeconds = 15.0
     /// Jobs training at once; the others wait `queued`, first in first out.
     public var maxJobs = ProcessInfo.processInfo.activeProcessorCount
     /// Seconds between checkpoints of a running job (jobs also checkpoint on
@@ -53,9 +63,23 @@ public struct ServiceConfiguration: Sendable {
     /// How log lines look: `text` for people, `json` for log collectors.
     public var logFormat: LogFormat = .text
 
-    /// What the job scheduler needs of it.
+    /// Whether ``databasePath`` names a PostgreSQL database.
+    public var usesPostgres: Bool {
+        let lowered = databasePath.lowercased()
+        return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://")
+    }
+
+    /// What the job scheduler needs of it: on PostgreSQL every node is part
+    /// of a cluster (others may share the database).
     var scheduler: SchedulerConfiguration {
-        SchedulerConfiguration(maxJobs: maxJobs, checkpointSeconds: checkpointSeconds, jobThreads: limits.jobThreads)
+        SchedulerConfiguration(maxJobs: maxJobs, checkpointSeconds: checkpointSeconds, jobThreads: limits.jobThreads,
+                               trains: role.trains,
+                               cluster: usesPostgres ? ClusterSettings(workerID: workerID, leaseSeconds: leaseSeconds) : nil)
+    }
+
+    /// The host name and process id: unique among the nodes of a cluster.
+    public static var defaultWorkerID: String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
     /// Whether the service has a token.

@@ -36,6 +36,9 @@ public final class EventHub: Sendable {
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
+    /// Whether the hub has been closed (its streams ended).
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
     public func publish(_ event: JobEvent) {
         let subscribers = state.withLock { Array($0.subscribers.values) }
         for subscriber in subscribers { subscriber.yield(event) }

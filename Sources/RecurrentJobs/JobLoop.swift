@@ -102,6 +102,7 @@ final class JobLoop {
         case .cancel: return .cancelled
         case .delete: return .deleted
         case .shutdown: return .shutdown
+        case .leaseLost: return .leaseLost
         }
         if let maxTicks = settings.maxTicks, run.ticks >= maxTicks { return .succeeded }
         // A PATCH sets the rate; between PATCHes the trainer's own decay
@@ -245,7 +246,7 @@ final class JobLoop {
     /// flush with a checkpoint (nothing for a model being deleted).
     private func finish(_ outcome: JobOutcome) throws -> JobOutcome {
         countProgress()
-        if outcome == .deleted {
+        if outcome == .deleted || outcome == .leaseLost {
             job.writer.waitForQueue()
             job.retire(state: nil)
             return outcome

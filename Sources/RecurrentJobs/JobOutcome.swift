@@ -4,6 +4,8 @@ import RecurrentStore
 /// What the HTTP side asks of a job; the training thread reads it every tick.
 enum JobCommand: Sendable {
     case run, pause, cancel, shutdown, delete
+    /// Another worker holds the job now (or the model is gone): stop without writing.
+    case leaseLost
 }
 
 /// How a job's thread ended.
@@ -19,6 +21,9 @@ enum JobOutcome: Sendable, Equatable {
     case shutdown
     /// The model is being deleted; nothing written.
     case deleted
+    /// The job's lease was lost (another worker took the job over, or the
+    /// model was deleted elsewhere); nothing written.
+    case leaseLost
 
     /// The status the store records for this end; nil when it keeps the
     /// current one (shutdown) or the model is gone.
@@ -28,7 +33,7 @@ enum JobOutcome: Sendable, Equatable {
         case .cancelled: .cancelled
         case .succeeded: .succeeded
         case .failed: .failed
-        case .shutdown, .deleted: nil
+        case .shutdown, .deleted, .leaseLost: nil
         }
     }
 
@@ -41,6 +46,7 @@ enum JobOutcome: Sendable, Equatable {
         switch self {
         case .shutdown: "checkpointed for shutdown"
         case .deleted: "deleted"
+        case .leaseLost: "lease lost"
         default: "\(self)"
         }
     }

@@ -8,12 +8,13 @@ extension JobScheduler {
         try await requireStoppable(id)
         switch status {
         case .running:
-            guard let job = job(id) else { throw JobError.transitionNotAllowed("model \(id) is not running") }
-            job.send(.pause)
-            await waitForEnd(of: job)
+            try await stopRunning(id, .pause)
         case .queued:
             removeFromQueue(id)
-            try await store.setStatus(id, .paused)
+            guard try await setStatus(id, from: [.queued], to: .paused) else {
+                // Claimed by a worker meanwhile.
+                return try await stopRunning(id, .pause)
+            }
             hub(id).publish(.status(id: id, status: .paused, error: nil))
         default:
             throw JobError.transitionNotAllowed(
@@ -26,17 +27,47 @@ extension JobScheduler {
         try await requireStoppable(id)
         switch status {
         case .running:
-            guard let job = job(id) else { throw JobError.transitionNotAllowed("model \(id) is not running") }
-            job.send(.cancel)
-            await waitForEnd(of: job)
+            try await stopRunning(id, .cancel)
         case .queued, .paused, .idle:
             removeFromQueue(id)
-            try await store.setStatus(id, .cancelled)
+            guard try await setStatus(id, from: [.queued, .paused, .idle], to: .cancelled) else {
+                return try await stopRunning(id, .cancel)
+            }
             hub(id).publish(.status(id: id, status: .cancelled, error: nil))
         default:
             throw JobError.transitionNotAllowed(
                 "model \(id) is \(status.rawValue); only a running, queued, paused or idle model can be cancelled")
         }
+    }
+
+    /// Stops a running job: this node's directly, one trained elsewhere in a
+    /// cluster through the store (its worker reads the request at once on
+    /// the signal, else within a poll), waiting until it has stopped (at
+    /// most 15 s; the answer then still shows it running).
+    private func stopRunning(_ id: ModelID, _ request: JobRequest) async throws {
+        if let job = job(id) {
+            job.send(request == .pause ? .pause : .cancel)
+            return await waitForEnd(of: job)
+        }
+        guard let leases else { throw JobError.transitionNotAllowed("model \(id) is not running") }
+        guard try await leases.request(id, request) else { return }
+        await leases.signal(.control(id))
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if let job = job(id) { return await waitForEnd(of: job) }
+            guard let record = try await store.model(id), record.status == .running else { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Sets the status of a model that is not training; in a cluster only
+    /// while it still has one of `from` (a worker may claim it meanwhile).
+    private func setStatus(_ id: ModelID, from: Set<ModelStatus>, to status: ModelStatus) async throws -> Bool {
+        guard let leases else {
+            try await store.setStatus(id, status)
+            return true
+        }
+        return try await leases.transition(id, from: from, to: status)
     }
 
     /// Before pausing or cancelling, the job's final checkpoint must be
@@ -70,9 +101,11 @@ extension JobScheduler {
         try await enqueue(id)
     }
 
-    /// New settings reach a running job before its next tick.
-    public func settingsChanged(_ id: ModelID, _ settings: MutableSettings) {
-        job(id)?.update(settings)
+    /// New settings reach a running job before its next tick (in a
+    /// cluster, its worker reads them on the signal or at its next poll).
+    public func settingsChanged(_ id: ModelID, _ settings: MutableSettings) async {
+        if let job = job(id) { return job.update(settings) }
+        await leases?.signal(.control(id))
     }
 
     /// Stops the model's job without saving and forgets it.
@@ -84,15 +117,29 @@ extension JobScheduler {
         closeHub(id)
     }
 
+    /// After a delete: the worker training the model elsewhere stops it now
+    /// rather than at its next write.
+    public func removed(_ id: ModelID) async {
+        await leases?.signal(.control(id))
+    }
+
     // MARK: Inference
 
     /// The weights to sample from: the running job's latest snapshot, or the
     /// model's checkpoint.
     public func inferenceModel(_ id: ModelID) async throws -> CharacterModel? {
         if let job = job(id), let snapshot = job.snapshot { return snapshot }
-        if let cached = idleModel(id) { return cached }
+        if isClustered {
+            // Another worker may have written a newer checkpoint.
+            guard let record = try await store.model(id) else { return nil }
+            if let cached = idleModel(id), cached.checkpointAt != nil, cached.checkpointAt == record.checkpointAt {
+                return cached.model
+            }
+        } else if let cached = idleModel(id) {
+            return cached.model
+        }
         guard let loaded = try await ModelLoader.load(id, store: store) else { return nil }
-        keepIdleModel(loaded.model, for: id)
+        keepIdleModel(loaded.model, checkpointAt: loaded.checkpoint.time, for: id)
         return loaded.model
     }
 

@@ -11,30 +11,54 @@ import Synchronization
 ///
 /// Its lock guards only its own memory: every store call happens outside it,
 /// so a status read never waits for the database behind a job's start.
+///
+/// In a cluster (a ``JobLeaseStore`` and ``SchedulerConfiguration/cluster``)
+/// the queue is the store's: this node claims jobs with leases instead of
+/// keeping a queue, and controls jobs trained elsewhere through the store
+/// (see `JobScheduler+Cluster.swift`).
 public final class JobScheduler: Sendable {
-    private struct State {
+    struct State {
         var running: [ModelID: TrainingJob] = [:]
         /// Taken off the queue, their job not yet running.
         var starting: Set<ModelID> = []
         var queue: [ModelID] = []
         var hubs: [ModelID: EventHub] = [:]
         /// Weights of models not training, loaded on first use.
-        var idleModels: [ModelID: CharacterModel] = [:]
+        var idleModels: [ModelID: IdleWeights] = [:]
         var shuttingDown = false
+        /// Cluster: models whose event streams are fed from the store.
+        var relays: Set<ModelID> = []
+        /// Cluster: the claim-and-renew loop and the signal listener.
+        var clusterTasks: [Task<Void, Never>] = []
+        /// Cluster: wakes the loop before its next poll.
+        var wake: AsyncStream<Void>.Continuation?
+    }
+
+    /// Weights kept for generation, with the checkpoint they came from (in a
+    /// cluster a newer checkpoint, written elsewhere, replaces them).
+    struct IdleWeights {
+        var model: CharacterModel
+        var checkpointAt: Double?
     }
 
     public let store: any ModelStore
     public let configuration: SchedulerConfiguration
-    private let state = Mutex(State())
-    private let logger: Logger
+    let state = Mutex(State())
+    let logger: Logger
     public let metrics: ServiceMetrics
+    /// The shared store of a cluster; nil on a single node.
+    let leases: (any JobLeaseStore)?
 
     public init(store: any ModelStore, configuration: SchedulerConfiguration, metrics: ServiceMetrics, logger: Logger) {
         self.store = store
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        leases = configuration.cluster != nil ? store as? any JobLeaseStore : nil
     }
+
+    /// Whether jobs are claimed from a store shared with other nodes.
+    public var isClustered: Bool { leases != nil }
 
     public var runningCount: Int { state.withLock { $0.running.count } }
     public var queuedCount: Int { state.withLock { $0.queue.count + $0.starting.count } }
@@ -52,6 +76,25 @@ public final class JobScheduler: Sendable {
 
     public func job(_ id: ModelID) -> TrainingJob? { state.withLock { $0.running[id] } }
 
+    /// The model's events from now on. In a cluster, events of a job trained
+    /// on another node are relayed from the store (see ``EventRelay``).
+    public func events(for id: ModelID) -> AsyncStream<JobEvent> {
+        let hub = hub(id)
+        let stream = hub.subscribe()
+        guard isClustered, let cluster = configuration.cluster else { return stream }
+        let starts = state.withLock { state in state.relays.insert(id).inserted && !state.shuttingDown }
+        if starts {
+            let relay = EventRelay(id: id, store: store, hub: hub, pollSeconds: cluster.pollSeconds) { [weak self] in
+                self?.job(id) != nil
+            }
+            Task { [weak self] in
+                await relay.run()
+                _ = self?.state.withLock { $0.relays.remove(id) }
+            }
+        }
+        return stream
+    }
+
     /// The live figures of the model's running job, if it has one.
     public func liveFigures(_ id: ModelID) -> ProgressFigures? { job(id)?.figures }
 
@@ -65,6 +108,12 @@ public final class JobScheduler: Sendable {
     /// Jobs that were running or queued when the service last stopped wait
     /// again, rewound to their checkpoints so their history is consistent.
     public func recover() async throws {
+        if isClustered {
+            // The store's queue is the cluster's: jobs of a node that died
+            // are claimed (and rewound) when their leases expire.
+            startClusterWork()
+            return
+        }
         if store.isReadOnly { logger.warning("the database is read-only: reads are served, every write answers 503") }
         var ids = try await store.interruptedModels()
         do {
@@ -85,6 +134,12 @@ public final class JobScheduler: Sendable {
     /// Queues a model for training and starts it when a slot is free.
     public func enqueue(_ id: ModelID) async throws {
         try await store.setStatus(id, .queued)
+        if let leases {
+            hub(id).publish(.status(id: id, status: .queued, error: nil))
+            await leases.signal(.queue)
+            wakeClusterLoop()
+            return
+        }
         state.withLock { state in
             if !state.queue.contains(id) { state.queue.append(id) }
         }
@@ -95,6 +150,7 @@ public final class JobScheduler: Sendable {
     /// Starts queued jobs while slots are free. A model whose previous thread
     /// is still stopping waits for it (its end calls this again).
     func fillSlots() async {
+        if isClustered { return wakeClusterLoop() }
         while let id = takeNextQueued() {
             guard let record = try? await store.model(id), record.status == .queued else {
                 state.withLock { _ = $0.starting.remove(id) }
@@ -130,7 +186,8 @@ public final class JobScheduler: Sendable {
     /// queue, while a slot is free.
     private func takeNextQueued() -> ModelID? {
         state.withLock { state in
-            guard !state.shuttingDown, state.running.count + state.starting.count < max(1, configuration.maxJobs) else {
+            guard !state.shuttingDown, configuration.trains,
+                  state.running.count + state.starting.count < max(1, configuration.maxJobs) else {
                 return nil
             }
             guard let index = state.queue.firstIndex(where: { state.running[$0] == nil && !state.starting.contains($0) })
@@ -141,11 +198,13 @@ public final class JobScheduler: Sendable {
         }
     }
 
-    private func jobEnded(_ job: TrainingJob, _ outcome: JobOutcome) async {
+    func jobEnded(_ job: TrainingJob, _ outcome: JobOutcome) async {
         let id = job.modelID
         let status = outcome.recordedStatus
         logger.info("job ended", metadata: ["model": "\(id)", "outcome": "\(status?.rawValue ?? outcome.summary)"])
-        if let status {
+        if let lease = job.lease {
+            await releaseLease(lease, outcome: outcome)
+        } else if let status {
             let error = outcome.failureMessage
             do {
                 try await store.setStatus(id, status, error: error)
@@ -158,8 +217,8 @@ public final class JobScheduler: Sendable {
         state.withLock { state in
             if state.running[id] === job { state.running[id] = nil }
             switch outcome {
-            case .failed, .deleted: state.idleModels[id] = nil
-            default: state.idleModels[id] = job.snapshot
+            case .failed, .deleted, .leaseLost: state.idleModels[id] = nil
+            default: state.idleModels[id] = job.snapshot.map { IdleWeights(model: $0, checkpointAt: nil) }
             }
         }
         await fillSlots()
@@ -175,14 +234,14 @@ public final class JobScheduler: Sendable {
         state.withLock { _ = $0.idleModels.removeValue(forKey: id) }
     }
 
-    func idleModel(_ id: ModelID) -> CharacterModel? {
+    func idleModel(_ id: ModelID) -> IdleWeights? {
         state.withLock { $0.idleModels[id] }
     }
 
     /// Keeps `model` for generation unless a job started meanwhile.
-    func keepIdleModel(_ model: CharacterModel, for id: ModelID) {
+    func keepIdleModel(_ model: CharacterModel, checkpointAt: Double?, for id: ModelID) {
         state.withLock { state in
-            if state.running[id] == nil { state.idleModels[id] = model }
+            if state.running[id] == nil { state.idleModels[id] = IdleWeights(model: model, checkpointAt: checkpointAt) }
         }
     }
 
@@ -200,10 +259,11 @@ public final class JobScheduler: Sendable {
         hub?.close()
     }
 
-    func markShuttingDown() -> (jobs: [TrainingJob], hubs: [EventHub]) {
+    func markShuttingDown() -> (jobs: [TrainingJob], hubs: [EventHub], tasks: [Task<Void, Never>]) {
         state.withLock { state in
             state.shuttingDown = true
-            return (Array(state.running.values), Array(state.hubs.values))
+            state.wake?.finish()
+            return (Array(state.running.values), Array(state.hubs.values), state.clusterTasks)
         }
     }
 

@@ -6,6 +6,8 @@ import Synchronization
 /// A store write of a job failed.
 struct StoreWriteError: Error, CustomStringConvertible {
     let message: String
+    /// The write was refused because the job's lease is no longer held.
+    var leaseLost = false
     var description: String { "could not write to the database: \(message)" }
 }
 
@@ -41,15 +43,18 @@ struct UnwrittenBatch: Sendable {
 final class JobWriter: Sendable {
     private let modelID: ModelID
     private let store: any ModelStore
+    /// In a cluster: the job's lease, which fences every write.
+    private let fence: (store: any JobLeaseStore, lease: JobLease)?
     private let queue: DispatchQueue
     /// Only changed on `queue`.
     private let unwritten = Mutex(UnwrittenBatch())
     /// A write that failed on the queue; the job fails with it.
-    private let failure = Mutex<String?>(nil)
+    private let failure = Mutex<StoreWriteError?>(nil)
 
-    init(modelID: ModelID, store: any ModelStore) {
+    init(modelID: ModelID, store: any ModelStore, lease: JobLease?) {
         self.modelID = modelID
         self.store = store
+        if let lease, let leases = store as? any JobLeaseStore { fence = (leases, lease) } else { fence = nil }
         queue = DispatchQueue(label: "recurrent.store.\(modelID)", qos: .utility)
     }
 
@@ -61,19 +66,24 @@ final class JobWriter: Sendable {
 
     /// Throws the first write that failed (other than a storage fault).
     func checkFailure() throws {
-        if let failure = failure.withLock({ $0 }) { throw StoreWriteError(message: failure) }
+        if let failure = failure.withLock({ $0 }) { throw failure }
     }
 
     /// Queues one flush: figures, metric points, samples and maybe a
     /// checkpoint, in one transaction together with whatever a storage fault
     /// kept back before.
     func write(figures: ProgressFigures, metrics: [MetricPoint], samples: [SampleEntry], checkpoint: Checkpoint?) {
-        queue.async { [self, store, modelID] in
+        queue.async { [self, store, modelID, fence] in
             let batch = unwritten.withLock { $0.adding(metrics: metrics, samples: samples, checkpoint: checkpoint) }
             do {
                 try Background.wait {
-                    try await store.flush(modelID, figures: figures, metrics: batch.metrics, samples: batch.samples,
-                                          checkpoint: batch.checkpoint)
+                    if let fence {
+                        try await fence.store.flush(fence.lease, figures: figures, metrics: batch.metrics,
+                                                    samples: batch.samples, checkpoint: batch.checkpoint)
+                    } else {
+                        try await store.flush(modelID, figures: figures, metrics: batch.metrics, samples: batch.samples,
+                                              checkpoint: batch.checkpoint)
+                    }
                 }
                 unwritten.withLock { $0 = UnwrittenBatch() }
             } catch {
@@ -83,7 +93,8 @@ final class JobWriter: Sendable {
                         $0.fault = "checkpoints cannot be saved: \(reason); training goes on and saves once storage is back"
                     }
                 } else {
-                    failure.withLock { $0 = "\(error)" }
+                    let refused = StoreWriteError(message: "\(error)", leaseLost: StoreError.isLeaseLost(error))
+                    failure.withLock { $0 = $0 ?? refused }
                 }
             }
         }
@@ -92,7 +103,11 @@ final class JobWriter: Sendable {
     /// Queues the weights with the best validation loss so far; a failure
     /// only loses this copy (the next best replaces it).
     func saveBest(_ best: BestWeights) {
-        queue.async { [store, modelID] in try? Background.wait { try await store.saveBest(modelID, best) } }
+        queue.async { [store, modelID, fence] in
+            try? Background.wait {
+                if let fence { try await fence.store.saveBest(fence.lease, best) } else { try await store.saveBest(modelID, best) }
+            }
+        }
     }
 
     /// Waits for every queued write; throws the first that failed, or the

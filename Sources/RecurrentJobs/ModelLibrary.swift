@@ -69,6 +69,7 @@ public struct ModelLibrary: Sendable {
         try await store.requireWritable()
         await scheduler.remove(id)
         try await store.delete(id)
+        await scheduler.removed(id)
     }
 
     /// Which weights an export holds.

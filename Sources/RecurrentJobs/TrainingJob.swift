@@ -25,6 +25,8 @@ public final class TrainingJob: Sendable {
     static let flushSeconds = 1.0
 
     public let modelID: ModelID
+    /// The job's lease when it trains in a cluster; nil on a single node.
+    public let lease: JobLease?
     let store: any ModelStore
     let hub: EventHub
     let checkpointSeconds: Double
@@ -51,9 +53,11 @@ public final class TrainingJob: Sendable {
     let writer: JobWriter
     let samples: RecordedSamples
 
-    init(modelID: ModelID, settings: MutableSettings, seed: UInt64?, store: any ModelStore, hub: EventHub,
-         checkpointSeconds: Double, jobThreads: Int = 1, metrics: ServiceMetrics, onEnd: @escaping @Sendable (TrainingJob, JobOutcome) -> Void) {
+    init(modelID: ModelID, lease: JobLease? = nil, settings: MutableSettings, seed: UInt64?, store: any ModelStore,
+         hub: EventHub, checkpointSeconds: Double, jobThreads: Int = 1, metrics: ServiceMetrics,
+         onEnd: @escaping @Sendable (TrainingJob, JobOutcome) -> Void) {
         self.modelID = modelID
+        self.lease = lease
         self.store = store
         self.hub = hub
         self.checkpointSeconds = checkpointSeconds
@@ -61,7 +65,7 @@ public final class TrainingJob: Sendable {
         self.jobThreads = jobThreads
         self.onEnd = onEnd
         control = Mutex(Control(settings: settings))
-        writer = JobWriter(modelID: modelID, store: store)
+        writer = JobWriter(modelID: modelID, store: store, lease: lease)
         samples = RecordedSamples(modelID: modelID, seed: seed, hub: hub, metrics: metrics)
     }
 
@@ -81,8 +85,10 @@ public final class TrainingJob: Sendable {
 
     func send(_ command: JobCommand) {
         control.withLock { control in
-            // A delete or shutdown outranks a pause or cancel already asked for.
-            if control.command == .run || command == .delete || command == .shutdown { control.command = command }
+            // A lost lease outranks everything (nothing may be written); a
+            // delete or shutdown outranks a pause or cancel already asked for.
+            guard control.command != .leaseLost else { return }
+            if control.command == .run || [.delete, .shutdown, .leaseLost].contains(command) { control.command = command }
         }
     }
 
@@ -96,11 +102,6 @@ public final class TrainingJob: Sendable {
     func waitUntilStopped(timeout: Double = 60) async {
         let deadline = Date().addingTimeInterval(timeout)
         while isAlive && Date() < deadline { try? await Task.sleep(for: .milliseconds(5)) }
-    }
-
-    func waitUntilStoppedBlocking(timeout: Double = 60) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while isAlive && Date() < deadline { usleep(5_000) }
     }
 
     /// The latest figures, nil before the first progress report.
@@ -133,6 +134,10 @@ public final class TrainingJob: Sendable {
         let outcome: JobOutcome
         do {
             outcome = try JobLoop.train(self)
+        } catch let error as StoreWriteError where error.leaseLost {
+            writer.waitForQueue()
+            outcome = .leaseLost
+            retire(state: nil)
         } catch {
             outcome = .failed("training stopped: \(error)")
             retire(state: nil)

@@ -123,6 +123,14 @@ enum PostgresMigrations {
             "ALTER TABLE models ADD COLUMN lease_expires_at TIMESTAMPTZ",
             "ALTER TABLE models ADD COLUMN lease_generation BIGINT NOT NULL DEFAULT 0",
         ]),
+        // When the holder claimed the job (shown by the API), what an API
+        // node asked of a job trained elsewhere (pause or cancel), and the
+        // index workers claim by: the queue in arrival order.
+        Migration(name: "v3: lease claim time, job requests, queue index", statements: [
+            "ALTER TABLE models ADD COLUMN lease_claimed_at TIMESTAMPTZ",
+            "ALTER TABLE models ADD COLUMN requested TEXT CHECK (requested IN ('pause', 'cancel'))",
+            "CREATE INDEX models_queue ON models (queued_at, id) WHERE status IN ('queued', 'running')",
+        ]),
     ]
 
     /// Applies the migrations `connection`'s database lacks under the

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 import RecurrentStore
 
@@ -71,36 +72,53 @@ extension PostgresModelStore {
                       checkpoint: Checkpoint?) async throws {
         let logger = self.logger
         try await transaction { connection in
-            try await connection.run("""
-                UPDATE models SET ticks = \(figures.ticks), epoch = \(figures.epoch),
-                    latest_perplexity = \(figures.latestPerplexity.finiteOrNil),
-                    median_perplexity = \(figures.medianPerplexity.finiteOrNil),
-                    ticks_per_sec = \(figures.ticksPerSecond.withoutNaN),
-                    chars_per_sec = \(figures.charactersPerSecond.withoutNaN),
-                    last_tick_at = \(figures.lastTickAt.withoutNaN), clipped_ratio = \(figures.clippedRatio.withoutNaN),
-                    greedy_text = COALESCE(\(figures.greedyText), greedy_text),
-                    validation_loss = \(figures.validationLoss.finiteOrNil),
-                    best_validation_loss = \(figures.bestValidationLoss.finiteOrNil), best_step = \(figures.bestStep),
-                    updated_at = \(StoreClock.now)
-                WHERE id = \(id)
-                """, logger: logger)
-            for point in metrics {
-                try await connection.run("""
-                    INSERT INTO metrics (model_id, step, median_perplexity, mean_loss, learning_rate, ticks_per_sec, time,
-                        validation_loss)
-                    VALUES (\(id), \(point.step), \(point.medianPerplexity), \(point.meanLoss), \(point.learningRate),
-                        \(point.ticksPerSecond), \(point.time), \(point.validationLoss.finiteOrNil))
-                    """, logger: logger)
-            }
-            for sample in samples {
-                try await connection.run("""
-                    INSERT INTO samples (model_id, step, kind, temperature, text, time)
-                    VALUES (\(id), \(sample.step), \(sample.kind.rawValue), \(sample.temperature.withoutNaN),
-                        \(sample.text), \(sample.time))
-                    """, logger: logger)
-            }
-            if let checkpoint { try await PostgresRows.saveCheckpoint(connection, id: id, checkpoint, logger: logger) }
+            _ = try await Self.writeFlush(connection, id: id, generation: nil, figures: figures, metrics: metrics,
+                                          samples: samples, checkpoint: checkpoint, logger: logger)
         }
+    }
+
+    /// The statements of a flush, on a connection in a transaction. With a
+    /// `generation`, the model row is updated only when its lease still has
+    /// it; then nothing else is written and the result is false. The model
+    /// row goes first, so its lock orders this flush against a claim.
+    static func writeFlush(_ connection: PostgresConnection, id: ModelID, generation: Int64?, figures: ProgressFigures,
+                           metrics: [MetricPoint], samples: [SampleEntry], checkpoint: Checkpoint?,
+                           logger: Logger) async throws -> Bool {
+        var updated = false
+        for try await _ in try await connection.query("""
+            UPDATE models SET ticks = \(figures.ticks), epoch = \(figures.epoch),
+                latest_perplexity = \(figures.latestPerplexity.finiteOrNil),
+                median_perplexity = \(figures.medianPerplexity.finiteOrNil),
+                ticks_per_sec = \(figures.ticksPerSecond.withoutNaN),
+                chars_per_sec = \(figures.charactersPerSecond.withoutNaN),
+                last_tick_at = \(figures.lastTickAt.withoutNaN), clipped_ratio = \(figures.clippedRatio.withoutNaN),
+                greedy_text = COALESCE(\(figures.greedyText), greedy_text),
+                validation_loss = \(figures.validationLoss.finiteOrNil),
+                best_validation_loss = \(figures.bestValidationLoss.finiteOrNil), best_step = \(figures.bestStep),
+                updated_at = \(StoreClock.now)
+            WHERE id = \(id) AND (\(generation)::BIGINT IS NULL OR lease_generation = \(generation))
+            RETURNING id
+            """, logger: logger) {
+            updated = true
+        }
+        guard updated || generation == nil else { return false }
+        for point in metrics {
+            try await connection.run("""
+                INSERT INTO metrics (model_id, step, median_perplexity, mean_loss, learning_rate, ticks_per_sec, time,
+                    validation_loss)
+                VALUES (\(id), \(point.step), \(point.medianPerplexity), \(point.meanLoss), \(point.learningRate),
+                    \(point.ticksPerSecond), \(point.time), \(point.validationLoss.finiteOrNil))
+                """, logger: logger)
+        }
+        for sample in samples {
+            try await connection.run("""
+                INSERT INTO samples (model_id, step, kind, temperature, text, time)
+                VALUES (\(id), \(sample.step), \(sample.kind.rawValue), \(sample.temperature.withoutNaN),
+                    \(sample.text), \(sample.time))
+                """, logger: logger)
+        }
+        if let checkpoint { try await PostgresRows.saveCheckpoint(connection, id: id, checkpoint, logger: logger) }
+        return true
     }
 
     /// Up to `limit` points with `step > afterStep`, by step.
@@ -129,6 +147,19 @@ extension PostgresModelStore {
                 entries.append(try PostgresRows.sample(row))
             }
             return entries
+        }
+    }
+
+    /// The id of the model's newest sample; 0 when it has none.
+    public func lastSampleID(_ id: ModelID) async throws -> Int64 {
+        let logger = self.logger
+        return try await withConnection { connection in
+            var last: Int64 = 0
+            for try await value in try await connection.query(
+                "SELECT COALESCE(MAX(id), 0)::BIGINT FROM samples WHERE model_id = \(id)", logger: logger).decode(Int64.self) {
+                last = value
+            }
+            return last
         }
     }
 
@@ -191,20 +222,23 @@ extension PostgresModelStore {
     /// its tick removed. Nothing when the model has no checkpoint.
     public func rewindToCheckpoint(_ id: ModelID) async throws {
         let logger = self.logger
-        try await transaction { connection in
-            var saved: (ticks: Int, epoch: Double)?
-            for try await (ticks, epoch) in try await connection.query(
-                "SELECT ticks, epoch FROM checkpoints WHERE model_id = \(id) FOR SHARE", logger: logger)
-                .decode((Int, Double).self) {
-                saved = (ticks, epoch)
-            }
-            guard let saved else { return }
-            try await connection.run("DELETE FROM metrics WHERE model_id = \(id) AND step > \(saved.ticks)", logger: logger)
-            try await connection.run("DELETE FROM samples WHERE model_id = \(id) AND step > \(saved.ticks)", logger: logger)
-            try await connection.run("""
-                UPDATE models SET ticks = \(saved.ticks), epoch = \(saved.epoch), updated_at = \(StoreClock.now)
-                WHERE id = \(id)
-                """, logger: logger)
+        try await transaction { connection in try await Self.rewind(connection, id: id, logger: logger) }
+    }
+
+    /// The statements of ``rewindToCheckpoint(_:)`` on a connection in a transaction.
+    static func rewind(_ connection: PostgresConnection, id: ModelID, logger: Logger) async throws {
+        var saved: (ticks: Int, epoch: Double)?
+        for try await (ticks, epoch) in try await connection.query(
+            "SELECT ticks, epoch FROM checkpoints WHERE model_id = \(id) FOR SHARE", logger: logger)
+            .decode((Int, Double).self) {
+            saved = (ticks, epoch)
         }
+        guard let saved else { return }
+        try await connection.run("DELETE FROM metrics WHERE model_id = \(id) AND step > \(saved.ticks)", logger: logger)
+        try await connection.run("DELETE FROM samples WHERE model_id = \(id) AND step > \(saved.ticks)", logger: logger)
+        try await connection.run("""
+            UPDATE models SET ticks = \(saved.ticks), epoch = \(saved.epoch), updated_at = \(StoreClock.now)
+            WHERE id = \(id)
+            """, logger: logger)
     }
 }

@@ -6,7 +6,9 @@ import RecurrentStore
 enum PostgresRows {
     /// Model rows with the tick and time of their checkpoint.
     static let selectModels = """
-        SELECT models.*, checkpoints.ticks AS checkpoint_ticks, checkpoints.created_at AS checkpoint_at
+        SELECT models.*, checkpoints.ticks AS checkpoint_ticks, checkpoints.created_at AS checkpoint_at,
+            EXTRACT(EPOCH FROM models.lease_claimed_at)::FLOAT8 AS lease_since,
+            EXTRACT(EPOCH FROM models.lease_expires_at)::FLOAT8 AS lease_until
         FROM models LEFT JOIN checkpoints ON checkpoints.model_id = models.id
         """
 
@@ -29,6 +31,11 @@ enum PostgresRows {
         let settings = MutableSettings(learningRate: learningRate,
                                        sampleTemperature: try row["sample_temperature"].decode(Double.self),
                                        maxTicks: try row["max_ticks"].decode(Int?.self))
+        var lease: LeaseHolder?
+        if let owner = try row["lease_owner"].decode(String?.self) {
+            lease = LeaseHolder(owner: owner, since: try row["lease_since"].decode(Double?.self) ?? 0,
+                                expiresAt: try row["lease_until"].decode(Double?.self) ?? 0)
+        }
         return ModelRecord(
             id: try row["id"].decode(Int64.self), name: try row["name"].decode(String.self),
             status: ModelStatus(rawValue: try row["status"].decode(String.self)) ?? .failed,
@@ -38,7 +45,7 @@ enum PostgresRows {
             parameterCount: try row["parameter_count"].decode(Int.self), settings: settings, figures: figures,
             createdAt: try row["created_at"].decode(Double.self), updatedAt: try row["updated_at"].decode(Double.self),
             error: try row["error"].decode(String?.self), checkpointTicks: try row["checkpoint_ticks"].decode(Int?.self),
-            checkpointAt: try row["checkpoint_at"].decode(Double?.self))
+            checkpointAt: try row["checkpoint_at"].decode(Double?.self), lease: lease)
     }
 
     static let selectCheckpoint = "SELECT weights, random_state, ticks, epoch, first_loss, created_at FROM checkpoints"

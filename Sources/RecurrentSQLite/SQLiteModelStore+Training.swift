@@ -58,6 +58,12 @@ extension SQLiteModelStore {
         }
     }
 
+    public func lastSampleID(_ id: ModelID) async throws -> Int64 {
+        try await read { db in
+            try Int64.fetchOne(db, SampleRow.filter(HistoryColumns.modelID == id).select(max(HistoryColumns.id))) ?? 0
+        }
+    }
+
     public func rowCounts(_ id: ModelID) async throws -> [String: Int] {
         try await read { db in
             [

@@ -24,10 +24,13 @@ public struct ModelRecord: Sendable, Equatable {
     /// Tick and time of the latest checkpoint.
     public var checkpointTicks: Int?
     public var checkpointAt: Double?
+    /// The worker holding the model's job, in a cluster (nil on one node).
+    public var lease: LeaseHolder?
 
     public init(id: ModelID, name: String, status: ModelStatus, config: ModelConfig, vocabulary: [String],
                 sentenceCount: Int, parameterCount: Int, settings: MutableSettings, figures: ProgressFigures,
-                createdAt: Double, updatedAt: Double, error: String?, checkpointTicks: Int?, checkpointAt: Double?) {
+                createdAt: Double, updatedAt: Double, error: String?, checkpointTicks: Int?, checkpointAt: Double?,
+                lease: LeaseHolder? = nil) {
         self.id = id
         self.name = name
         self.status = status
@@ -42,6 +45,7 @@ public struct ModelRecord: Sendable, Equatable {
         self.error = error
         self.checkpointTicks = checkpointTicks
         self.checkpointAt = checkpointAt
+        self.lease = lease
     }
 
     public var ticks: Int { figures.ticks }

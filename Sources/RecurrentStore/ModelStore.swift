@@ -48,6 +48,9 @@ public protocol TrainingHistoryStore: Sendable {
     func metrics(_ id: ModelID, afterStep: Int, limit: Int) async throws -> [MetricPoint]
     /// Samples with `id > after`, oldest first.
     func samples(_ id: ModelID, after: Int64, limit: Int) async throws -> [SampleEntry]
+    /// The id of the model's newest sample; 0 when it has none (where a
+    /// reader of new samples starts).
+    func lastSampleID(_ id: ModelID) async throws -> Int64
     /// Rows a model owns in each table (tests check a delete removed them all).
     func rowCounts(_ id: ModelID) async throws -> [String: Int]
 }

@@ -1,6 +1,6 @@
 /// Why a store could not do what it was asked, in terms every caller can act
 /// on without knowing which database is behind the store.
-public enum StoreError: Error, Sendable, CustomStringConvertible {
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The storage itself failed (read-only, disk full, I/O error, cannot be
     /// opened, locked or unreachable), as opposed to a request's own
     /// mistakes. Nothing was half-written: every write is one transaction.
@@ -9,12 +9,24 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case unavailable(reason: String, detail: String?)
     /// The database cannot be opened for this service at all.
     case cannotOpen(String)
+    /// A write fenced by a job lease was refused: another worker has taken
+    /// the job over (this worker's lease had expired), or the model is gone.
+    /// Nothing was written.
+    case leaseLost(ModelID, generation: Int64)
 
     public var description: String {
         switch self {
         case .unavailable(let reason, let detail): reason + (detail.map { " (\($0))" } ?? "")
         case .cannotOpen(let message): message
+        case .leaseLost(let id, let generation):
+            "the lease on model \(id) (generation \(generation)) is no longer held: another worker took the job over or the model was deleted"
         }
+    }
+
+    /// Whether `error` is a refused fenced write.
+    public static func isLeaseLost(_ error: any Error) -> Bool {
+        if case .leaseLost? = error as? StoreError { return true }
+        return false
     }
 
     /// The reason when `error` is a storage fault; nil otherwise.

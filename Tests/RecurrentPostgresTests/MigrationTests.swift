@@ -54,21 +54,22 @@ extension PostgresStoreTests {
             for store in stores { try await store.close() }
         }
 
-        @Test func theSchemaHasLeaseColumnsForLaterSteps() async throws {
+        @Test func theSchemaHasTheLeaseColumns() async throws {
             try await StoreFixtures.withStore { store in
                 let logger = store.logger
                 let columns = try await store.withConnection { connection in
                     var columns: [String: String] = [:]
                     for try await (name, type, nullable) in try await connection.query("""
                         SELECT column_name, data_type, is_nullable FROM information_schema.columns
-                        WHERE table_name = 'models' AND column_name LIKE 'lease_%'
+                        WHERE table_name = 'models' AND (column_name LIKE 'lease_%' OR column_name = 'requested')
                         """, logger: logger).decode((String, String, String).self) {
                         columns[name] = "\(type) \(nullable)"
                     }
                     return columns
                 }
                 #expect(columns == ["lease_owner": "text YES", "lease_expires_at": "timestamp with time zone YES",
-                                    "lease_generation": "bigint NO"])
+                                    "lease_generation": "bigint NO", "lease_claimed_at": "timestamp with time zone YES",
+                                    "requested": "text YES"])
             }
         }
     }

@@ -112,9 +112,13 @@ struct HealthResponse: Encodable, Sendable {
     var version: String
     var uptimeSeconds: Double
     var jobs: Jobs
+    /// `all`, `api` or `worker`.
+    var role: String
+    /// In a cluster, the name of this node's leases.
+    var workerID: String?
 
     enum CodingKeys: String, CodingKey {
-        case status, version, jobs
-        case uptimeSeconds = "uptime_seconds"
+        case status, version, jobs, role
+        case uptimeSeconds = "uptime_seconds", workerID = "worker_id"
     }
 }

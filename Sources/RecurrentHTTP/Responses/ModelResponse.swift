@@ -30,12 +30,14 @@ struct ModelResponse: Encodable, Sendable {
     var bestStep: Int?
     var checkpointTicks: Int?
     var checkpointAt: String?
+    /// In a cluster, the worker holding the job's lease.
+    var worker: WorkerResponse?
     var error: String?
     var createdAt: String
     var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status, config, vocabulary, ticks, epoch, perplexity, greedy, error
+        case id, name, status, config, vocabulary, ticks, epoch, perplexity, greedy, error, worker
         case learningRate = "learning_rate", sampleTemperature = "sample_temperature", maxTicks = "max_ticks"
         case vocabularySize = "vocabulary_size", parameterCount = "parameter_count", sentenceCount = "sentence_count"
         case hasCorpus = "has_corpus", medianPerplexity = "median_perplexity", ticksPerSec = "ticks_per_sec"
@@ -79,10 +81,30 @@ struct ModelResponse: Encodable, Sendable {
         bestStep = figures.bestStep
         checkpointTicks = record.checkpointTicks
         checkpointAt = APITime.string(record.checkpointAt)
+        worker = record.lease.map(WorkerResponse.init)
         // While storage fails, a running job says so here.
         error = record.error ?? (training ? live?.storageError : nil)
         createdAt = APITime.string(record.createdAt) ?? ""
         updatedAt = APITime.string(record.updatedAt) ?? ""
+    }
+}
+
+/// The worker that holds a job's lease, since when, and until when unless it
+/// renews it.
+struct WorkerResponse: Encodable, Sendable {
+    var id: String
+    var since: String?
+    var leaseExpiresAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, since
+        case leaseExpiresAt = "lease_expires_at"
+    }
+
+    init(_ lease: LeaseHolder) {
+        id = lease.owner
+        since = APITime.string(lease.since)
+        leaseExpiresAt = APITime.string(lease.expiresAt)
     }
 }
 

@@ -16,7 +16,7 @@ struct EventStream: Sendable {
         router.get("/api/models/{id}/events") { request, context in
             let record = try await lookup.record(context)
             let maxEvents = try QueryParameters(request).integer("max_events", default: Int.max, range: 1...Int.max)
-            let events = scheduler.hub(record.id).subscribe()
+            let events = scheduler.events(for: record.id)
             let opening = ServerEvent(name: "status",
                                       data: JSONWriter.string(ModelResponse(record, live: scheduler.liveFigures(record.id))))
             let body = ResponseBody { writer in

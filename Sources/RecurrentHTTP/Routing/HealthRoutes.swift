@@ -7,6 +7,7 @@ import RecurrentJobs
 struct HealthRoutes: Sendable {
     let scheduler: JobScheduler
     let started: Date
+    let role: ServiceRole
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/api/health") { _, _ in
@@ -14,7 +15,8 @@ struct HealthRoutes: Sendable {
                 version: ServiceVersion.current,
                 uptimeSeconds: Date().timeIntervalSince(started),
                 jobs: .init(running: scheduler.runningCount, queued: scheduler.queuedCount,
-                            maxRunning: scheduler.configuration.maxJobs)))
+                            maxRunning: scheduler.configuration.trains ? scheduler.configuration.maxJobs : 0),
+                role: role.rawValue, workerID: scheduler.configuration.cluster?.workerID))
         }
     }
 }

@@ -109,7 +109,7 @@ struct ModelRoutes: Sendable {
         }
         let name = try body.name.map { name throws(APIError) in try CreateModelRequest.checkedName(name, default: name) }
         try await store.update(record.id, name: name, settings: settings)
-        scheduler.settingsChanged(record.id, settings)
+        await scheduler.settingsChanged(record.id, settings)
         return try await current(record.id)
     }
 }
