@@ -20,6 +20,7 @@ file runs in a few minutes; the models are small. CLUSTER_KILLS and
 CLUSTER_SEED tune and repeat the random kills.
 """
 
+import itertools
 import os
 import random
 import re
@@ -43,6 +44,13 @@ RECOVERY_SLACK = 5.0
 CONTROL_SECONDS = 3.0
 METRIC_EVERY = 100
 KILLS = int(os.environ.get("CLUSTER_KILLS", "10"))
+
+
+# Open transactions of the cluster's database older than 2 s, and what waits for locks.
+TRANSACTIONS = """SELECT pid, state, wait_event_type, round(EXTRACT(EPOCH FROM now() - xact_start)::numeric, 1),
+    left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
+FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+    AND (xact_start < now() - interval '2 seconds' OR wait_event_type = 'Lock')"""
 
 
 def owner(model):
@@ -149,7 +157,7 @@ class Cluster:
             if all(model and model["status"] == "running" and owner(model) in live for model in models.values()):
                 return models
             return None
-        return wait_until(all_running, timeout, f"models {model_ids} to run on live workers", interval=0.1)
+        return self.wait(all_running, timeout, f"models {model_ids} to run on live workers", interval=0.1)
 
     def wait_checkpointed(self, model_ids, above=None, timeout=20):
         """Waits until every model has a checkpoint (beyond `above[id]`
@@ -162,7 +170,32 @@ class Cluster:
                    for model_id, model in models.items()):
                 return models
             return None
-        return wait_until(checkpointed, timeout, f"models {model_ids} to write a checkpoint", interval=0.1)
+        return self.wait(checkpointed, timeout, f"models {model_ids} to write a checkpoint", interval=0.1)
+
+    def wait(self, condition, timeout, message, interval=0.05):
+        """wait_until, with what the cluster says in the failure."""
+        try:
+            return wait_until(condition, timeout, message, interval=interval)
+        except HarnessError as error:
+            raise HarnessError(f"{error}\n{self.diagnosis()}") from None
+
+    def diagnosis(self):
+        """What the API, the database and the logs say, for a failure message."""
+        lines = []
+        try:
+            lines.append(f"models: {[(m['id'], m['status'], owner(m), m['ticks'], m['checkpoint_ticks']) for m in self.api.get('/api/models?limit=1000').json()['models']]}")
+        except (requests.RequestException, ValueError, KeyError, HarnessError) as error:
+            lines.append(f"models: {error!r}")
+        try:
+            lines.append(f"leases (id, owner, expired, generation): "
+                         f"{self.sql('SELECT id, lease_owner, lease_expires_at < now(), lease_generation FROM models ORDER BY id')}")
+            lines.append(f"transactions older than 2 s: {self.sql(TRANSACTIONS)}")
+        except HarnessError as error:
+            lines.append(f"database: {error}")
+        for node in self.nodes:
+            state = "frozen" if node.frozen else "running" if node.alive() else "dead"
+            lines.append(f"--- {node.name} ({state}), log end:\n{node.log()[-1500:]}")
+        return "\n".join(lines)
 
     def history(self):
         """Model id -> (checkpoint ticks or None, [(step, mean loss), ...]) as
@@ -319,7 +352,7 @@ def test_jobs_spread_over_the_workers_and_any_api_node_reads_them(make_node, pos
     for node in cluster.apis:
         seen = {model_id: node.model(model_id)["ticks"] for model_id in ids}
         for model_id in ids:
-            wait_until(lambda: node.model(model_id)["ticks"] > seen[model_id] + METRIC_EVERY, 15,
+            cluster.wait(lambda: node.model(model_id)["ticks"] > seen[model_id] + METRIC_EVERY, 15,
                        f"model {model_id}'s ticks to grow as {node.name} serves them")
             assert node.model(model_id)["status"] == "running"
     # The lease is renewed: it stays in the future while the job trains.
@@ -359,7 +392,10 @@ def wait_moved(cluster, jobs, gone, checkpoints, timeout=40):
                     and model["ticks"] > checkpoints[model_id]:
                 moved[model_id] = round(time.monotonic() - started, 2)
         return len(moved) == len(jobs)
-    wait_until(all_moved, timeout, f"the jobs {jobs} of {gone} to train on another worker", interval=0.1)
+    try:
+        wait_until(all_moved, timeout, f"the jobs {jobs} of {gone} to train on another worker", interval=0.1)
+    except HarnessError as error:
+        raise HarnessError(f"{error}; moved: {moved}\n{cluster.diagnosis()}") from None
     return moved
 
 
@@ -390,7 +426,7 @@ def test_a_killed_workers_jobs_continue_on_the_others(make_node, postgres, postg
     cluster.wait_checkpointed(jobs, above=checkpoints)
     for model_id in jobs:
         ticks = cluster.model(model_id)["ticks"]
-        wait_until(lambda: cluster.model(model_id)["ticks"] > ticks + METRIC_EVERY, 15,
+        cluster.wait(lambda: cluster.model(model_id)["ticks"] > ticks + METRIC_EVERY, 15,
                    f"model {model_id} to train on after it moved")
     for model_id, worker_id in stayed.items():
         assert owner(cluster.model(model_id)) == worker_id, f"model {model_id} of a live worker moved"
@@ -427,12 +463,12 @@ def test_a_worker_stopped_past_its_lease_is_fenced_out(make_node, postgres, post
     thawed_at = time.monotonic()
 
     # Its next write for each job (checkpoint, metrics, lease renewal) is refused.
-    lost = wait_until(lambda: victim.log().count("lost its lease") >= len(jobs) and victim.log().count("lost its lease"),
+    lost = cluster.wait(lambda: victim.log().count("lost its lease") >= len(jobs) and victim.log().count("lost its lease"),
                       LEASE + 10, f"{victim.name} to log that it lost its lease of {len(jobs)} jobs")
     figures.record("cluster: seconds from SIGCONT until the stale worker gave its jobs up",
                    round(time.monotonic() - thawed_at, 2))
     assert victim.alive(), f"the stale worker died:\n{victim.log()[-3000:]}"
-    wait_until(lambda: victim.get("/api/health").json()["jobs"]["running"] == 0, 10,
+    cluster.wait(lambda: victim.get("/api/health").json()["jobs"]["running"] == 0, 10,
                f"{victim.name} to stop the jobs it lost ({lost} lines say so)")
 
     # One owner per job, for a while: the API's and the database's, not the stale worker.
@@ -450,7 +486,7 @@ def test_a_worker_stopped_past_its_lease_is_fenced_out(make_node, postgres, post
         time.sleep(0.3)
     for model_id in jobs:
         ticks = cluster.model(model_id)["ticks"]
-        wait_until(lambda: cluster.model(model_id)["ticks"] > ticks + METRIC_EVERY, 15, f"model {model_id} to train on")
+        cluster.wait(lambda: cluster.model(model_id)["ticks"] > ticks + METRIC_EVERY, 15, f"model {model_id} to train on")
     watcher.finish()
     check_history(cluster.history(), "after the stale worker came back")
 
@@ -470,35 +506,57 @@ def test_a_postgresql_restart_interrupts_nothing(make_node, postgres, postgres_d
     kept = check_history(cluster.history(), "before the restart")
 
     def trained():
-        return sum(prometheus_value(worker.get("/metrics", timeout=5).text, "recurrent_ticks_total")
-                   for worker in cluster.workers)
+        """Ticks the workers trained since they started (/metrics); None
+        while a worker's /metrics does not answer 200."""
+        total = 0
+        for worker in cluster.workers:
+            reply = worker.get("/metrics", timeout=5)
+            if reply.status_code != 200:
+                return None
+            total += prometheus_value(reply.text, "recurrent_ticks_total")
+        return total
 
+    first = trained()
+    time.sleep(1.0)
     trained_before = trained()
+    rate = trained_before - first
     postgres.stop("fast")
     stopped_at = time.monotonic()
+    worker_metrics = Counter()
     try:
         # Each API node notices and says so in the error envelope.
         for node in cluster.apis:
-            wait_until(lambda: node.get(f"/api/models/{ids[0]}", timeout=5).status_code == 503, 5,
+            cluster.wait(lambda: node.get(f"/api/models/{ids[0]}", timeout=5).status_code == 503, 5,
                        f"{node.name} to answer 503 while PostgreSQL is down")
         noticed = round(time.monotonic() - stopped_at, 2)
+        # Then, for about 3 s: reads and writes on both, health of every node.
         answers = Counter()
+        probes = itertools.cycle([(node, method, path) for node in cluster.apis for method, path in
+                                  (("GET", f"/api/models/{ids[0]}"), ("GET", "/api/models"), ("POST", "/api/models"))])
         while time.monotonic() - stopped_at < 3.0:
-            for node in cluster.apis:
-                for reply in (node.get(f"/api/models/{ids[0]}", timeout=5), node.get("/api/models", timeout=5),
-                              node.post("/api/models", small_model(name="while down"), timeout=5)):
-                    assert_error(reply, 503, "storage_unavailable")
-                    answers[reply.status_code] += 1
+            node, method, path = next(probes)
+            reply = node.request(method, path, timeout=5, json=small_model(name="while down") if method == "POST" else None)
+            assert_error(reply, 503, "storage_unavailable")
+            answers[reply.status_code] += 1
             for node in cluster.nodes:
                 assert node.alive(), f"{node.name} died while PostgreSQL was down:\n{node.log()[-3000:]}"
-            time.sleep(0.2)
-        trained_while_down = trained() - trained_before
+            for worker in cluster.workers:
+                health = worker.get("/api/health", timeout=5)
+                assert health.status_code == 200, f"{worker.name}'s health while PostgreSQL is down: {health.text[:300]}"
+        for worker in cluster.workers:
+            worker_metrics[worker.get("/metrics", timeout=5).status_code] += 1
     finally:
         postgres.start()
     back_at = time.monotonic()
+    down_seconds = back_at - stopped_at
+    # The workers trained on meanwhile: their in-process tick counters (read
+    # as soon as they answer again) grew by at least 40% of what the same
+    # time trains when all is well.
+    trained_after = cluster.wait(trained, 20, "the workers' /metrics to answer again")
+    trained_while_down = trained_after - trained_before
 
     for node in cluster.apis:
-        wait_until(lambda: node.get("/api/models", timeout=5).status_code == 200, 20,
+        cluster.wait(lambda: node.get("/api/models", timeout=5).status_code == 200, 20,
                    f"{node.name} to answer again once PostgreSQL is back")
     answering = round(time.monotonic() - back_at, 2)
     # New checkpoints beyond the old ones, and ticks growing.
@@ -506,13 +564,17 @@ def test_a_postgresql_restart_interrupts_nothing(make_node, postgres, postgres_d
     running = cluster.wait_running(ids)
     for model_id in ids:
         ticks = running[model_id]["ticks"]
-        wait_until(lambda: cluster.model(model_id)["ticks"] > ticks + METRIC_EVERY, 15, f"model {model_id} to train on")
+        cluster.wait(lambda: cluster.model(model_id)["ticks"] > ticks + METRIC_EVERY, 15, f"model {model_id} to train on")
     figures.record("cluster: PostgreSQL restart", {
         "seconds until API nodes answered 503": noticed, "503 answers": answers[503],
-        "ticks trained while down": int(trained_while_down),
+        "seconds down": round(down_seconds, 2), "ticks trained per second before": int(rate),
+        "ticks trained from the stop until the workers answered again": int(trained_while_down),
+        "worker /metrics answers while down": dict(worker_metrics),
         "seconds until API nodes answered again": answering,
         "seconds until every job checkpointed again": round(time.monotonic() - back_at, 2)})
-    assert trained_while_down > 0, "the workers trained nothing while PostgreSQL was down"
+    assert trained_while_down >= 0.4 * rate * down_seconds, \
+        f"the workers trained {trained_while_down} ticks in the {down_seconds:.1f} s PostgreSQL was down, " \
+        f"against {rate} per second before"
     for node in cluster.nodes:
         assert node.alive(), f"{node.name} died:\n{node.log()[-3000:]}"
     assert not [model for model in cluster.api.get("/api/models").json()["models"] if model["name"] == "while down"], \
@@ -585,16 +647,20 @@ def test_controls_from_another_api_node_reach_the_worker(make_node, postgres, po
 
     def timed(name, condition, message):
         started = time.monotonic()
-        value = wait_until(condition, 10, message, interval=0.02)
+        value = cluster.wait(condition, 10, message, interval=0.02)
         latencies[name] = round(time.monotonic() - started, 3)
         return value
 
-    # Pause: the worker checkpoints, lets the lease go and trains no more.
+    def training():
+        return worker.get("/api/health").json()["jobs"]["running"]
+
+    # Pause: the worker stops the job, checkpoints it and lets the lease go.
     reply = controller.post(f"/api/models/{model_id}/pause")
     assert reply.status_code == 200, reply.text[:300]
-    paused = timed("pause", lambda: (model := creator.model(model_id))["status"] == "paused" and model["worker"] is None
-                   and model["checkpoint_ticks"] == model["ticks"] and model,
-                   "the paused model to be checkpointed and released on the creating node")
+    timed("pause", lambda: training() == 1, "the worker to stop training the paused model")
+    paused = cluster.wait(lambda: (model := creator.model(model_id))["status"] == "paused" and model["worker"] is None
+                        and model["checkpoint_ticks"] == model["ticks"] and model, 5,
+                        "the paused model to be checkpointed and released on the creating node")
     time.sleep(1.0)
     assert creator.model(model_id)["ticks"] == paused["ticks"], "a paused model trains on"
     assert cluster.leases()[model_id][0] is None, "a paused model keeps its lease"
@@ -602,9 +668,10 @@ def test_controls_from_another_api_node_reach_the_worker(make_node, postgres, po
     # Resume: a worker takes it up again.
     reply = controller.post(f"/api/models/{model_id}/resume")
     assert reply.status_code == 200, reply.text[:300]
-    timed("resume", lambda: (model := creator.model(model_id))["status"] == "running"
-          and owner(model) == worker.worker_id and model["ticks"] > paused["ticks"],
-          "the resumed model to train again")
+    timed("resume", lambda: training() == 2, "the worker to train the resumed model")
+    cluster.wait(lambda: (model := creator.model(model_id))["status"] == "running"
+               and owner(model) == worker.worker_id and model["ticks"] > paused["ticks"], 10,
+               "the resumed model to train again")
 
     # PATCH: the learning rate reaches the training (the next loss points carry it).
     reply = controller.request("PATCH", f"/api/models/{model_id}", json={"learning_rate": 0.0123, "name": "renamed"})
@@ -620,18 +687,17 @@ def test_controls_from_another_api_node_reach_the_worker(make_node, postgres, po
     # Cancel, on the other job.
     reply = controller.post(f"/api/models/{other}/cancel")
     assert reply.status_code == 200, reply.text[:300]
-    timed("cancel", lambda: (model := creator.model(other))["status"] == "cancelled" and model["worker"] is None,
-          "the cancelled model to stop")
+    timed("cancel", lambda: training() == 1, "the worker to stop training the cancelled model")
+    cluster.wait(lambda: (model := creator.model(other))["status"] == "cancelled" and model["worker"] is None, 5,
+               "the cancelled model to be released")
     cancelled = creator.model(other)["ticks"]
-    wait_until(lambda: worker.get("/api/health").json()["jobs"]["running"] == 1, 5, "the worker to drop the cancelled job")
 
     # Delete: gone on both nodes, and the worker stops training it.
     reply = controller.request("DELETE", f"/api/models/{model_id}")
     assert reply.status_code in (200, 204), reply.text[:300]
     for node in (creator, controller):
         assert_error(node.get(f"/api/models/{model_id}"), 404, "model_not_found")
-    timed("delete", lambda: worker.get("/api/health").json()["jobs"]["running"] == 0,
-          "the worker to stop training the deleted model")
+    timed("delete", lambda: training() == 0, "the worker to stop training the deleted model")
     assert cluster.sql(f"SELECT count(*) FROM models WHERE id = {model_id}") == [("0",)]
     assert creator.model(other)["ticks"] == cancelled, "a cancelled model trains on"
     assert worker.alive(), worker.log()[-3000:]
