@@ -25,7 +25,7 @@ extension PostgresModelStore: JobLeaseStore {
                 )
                 UPDATE models SET status = 'running', lease_owner = \(owner), lease_claimed_at = now(),
                     lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
-                    lease_generation = models.lease_generation + 1, requested = NULL, error = NULL,
+                    lease_generation = models.lease_generation + 1, error = NULL,
                     updated_at = \(StoreClock.now)
                 FROM next WHERE models.id = next.id
                 RETURNING models.id, models.lease_generation, next.status
@@ -33,7 +33,8 @@ extension PostgresModelStore: JobLeaseStore {
             for try await row in rows.decode((Int64, Int64, String).self) { claimed = (row.0, row.1, row.2) }
             guard let claimed else { return nil }
             // A job taken over continues from its checkpoint: what its last
-            // holder recorded after it is dropped, as after a crash.
+            // holder recorded after it is dropped, as after a crash. A pause
+            // or cancel asked of the dead holder stays for the new one.
             if claimed.previous == ModelStatus.running.rawValue {
                 try await Self.rewind(connection, id: claimed.id, logger: logger)
             }
