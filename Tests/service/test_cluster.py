@@ -183,12 +183,14 @@ class Cluster:
         """What the API, the database and the logs say, for a failure message."""
         lines = []
         try:
-            lines.append(f"models: {[(m['id'], m['status'], owner(m), m['ticks'], m['checkpoint_ticks']) for m in self.api.get('/api/models?limit=1000').json()['models']]}")
+            listed = self.api.get("/api/models?limit=1000", timeout=5).json()["models"]
+            lines.append("models (id, status, worker, ticks, checkpoint): "
+                         f"{[(m['id'], m['status'], owner(m), m['ticks'], m['checkpoint_ticks']) for m in listed]}")
         except (requests.RequestException, ValueError, KeyError, HarnessError) as error:
             lines.append(f"models: {error!r}")
         try:
-            lines.append(f"leases (id, owner, expired, generation): "
-                         f"{self.sql('SELECT id, lease_owner, lease_expires_at < now(), lease_generation FROM models ORDER BY id')}")
+            leases = self.sql("SELECT id, lease_owner, lease_expires_at < now(), lease_generation FROM models ORDER BY id")
+            lines.append(f"leases (id, owner, expired, generation): {leases}")
             lines.append(f"transactions older than 2 s: {self.sql(TRANSACTIONS)}")
         except HarnessError as error:
             lines.append(f"database: {error}")
@@ -353,7 +355,7 @@ def test_jobs_spread_over_the_workers_and_any_api_node_reads_them(make_node, pos
         seen = {model_id: node.model(model_id)["ticks"] for model_id in ids}
         for model_id in ids:
             cluster.wait(lambda: node.model(model_id)["ticks"] > seen[model_id] + METRIC_EVERY, 15,
-                       f"model {model_id}'s ticks to grow as {node.name} serves them")
+                         f"model {model_id}'s ticks to grow as {node.name} serves them")
             assert node.model(model_id)["status"] == "running"
     # The lease is renewed: it stays in the future while the job trains.
     for model_id in ids:
@@ -427,7 +429,7 @@ def test_a_killed_workers_jobs_continue_on_the_others(make_node, postgres, postg
     for model_id in jobs:
         ticks = cluster.model(model_id)["ticks"]
         cluster.wait(lambda: cluster.model(model_id)["ticks"] > ticks + METRIC_EVERY, 15,
-                   f"model {model_id} to train on after it moved")
+                     f"model {model_id} to train on after it moved")
     for model_id, worker_id in stayed.items():
         assert owner(cluster.model(model_id)) == worker_id, f"model {model_id} of a live worker moved"
     watcher.finish()
@@ -464,12 +466,12 @@ def test_a_worker_stopped_past_its_lease_is_fenced_out(make_node, postgres, post
 
     # Its next write for each job (checkpoint, metrics, lease renewal) is refused.
     lost = cluster.wait(lambda: victim.log().count("lost its lease") >= len(jobs) and victim.log().count("lost its lease"),
-                      LEASE + 10, f"{victim.name} to log that it lost its lease of {len(jobs)} jobs")
+                        LEASE + 10, f"{victim.name} to log that it lost its lease of {len(jobs)} jobs")
     figures.record("cluster: seconds from SIGCONT until the stale worker gave its jobs up",
                    round(time.monotonic() - thawed_at, 2))
     assert victim.alive(), f"the stale worker died:\n{victim.log()[-3000:]}"
     cluster.wait(lambda: victim.get("/api/health").json()["jobs"]["running"] == 0, 10,
-               f"{victim.name} to stop the jobs it lost ({lost} lines say so)")
+                 f"{victim.name} to stop the jobs it lost ({lost} lines say so)")
 
     # One owner per job, for a while: the API's and the database's, not the stale worker.
     deadline = time.monotonic() + 2 * LEASE
@@ -527,7 +529,7 @@ def test_a_postgresql_restart_interrupts_nothing(make_node, postgres, postgres_d
         # Each API node notices and says so in the error envelope.
         for node in cluster.apis:
             cluster.wait(lambda: node.get(f"/api/models/{ids[0]}", timeout=5).status_code == 503, 5,
-                       f"{node.name} to answer 503 while PostgreSQL is down")
+                         f"{node.name} to answer 503 while PostgreSQL is down")
         noticed = round(time.monotonic() - stopped_at, 2)
         # Then, for about 3 s: reads and writes on both, health of every node.
         answers = Counter()
@@ -557,7 +559,7 @@ def test_a_postgresql_restart_interrupts_nothing(make_node, postgres, postgres_d
 
     for node in cluster.apis:
         cluster.wait(lambda: node.get("/api/models", timeout=5).status_code == 200, 20,
-                   f"{node.name} to answer again once PostgreSQL is back")
+                     f"{node.name} to answer again once PostgreSQL is back")
     answering = round(time.monotonic() - back_at, 2)
     # New checkpoints beyond the old ones, and ticks growing.
     cluster.wait_checkpointed(ids, above=before, timeout=30)
@@ -659,8 +661,8 @@ def test_controls_from_another_api_node_reach_the_worker(make_node, postgres, po
     assert reply.status_code == 200, reply.text[:300]
     timed("pause", lambda: training() == 1, "the worker to stop training the paused model")
     paused = cluster.wait(lambda: (model := creator.model(model_id))["status"] == "paused" and model["worker"] is None
-                        and model["checkpoint_ticks"] == model["ticks"] and model, 5,
-                        "the paused model to be checkpointed and released on the creating node")
+                          and model["checkpoint_ticks"] == model["ticks"] and model, 5,
+                          "the paused model to be checkpointed and released on the creating node")
     time.sleep(1.0)
     assert creator.model(model_id)["ticks"] == paused["ticks"], "a paused model trains on"
     assert cluster.leases()[model_id][0] is None, "a paused model keeps its lease"
@@ -670,8 +672,8 @@ def test_controls_from_another_api_node_reach_the_worker(make_node, postgres, po
     assert reply.status_code == 200, reply.text[:300]
     timed("resume", lambda: training() == 2, "the worker to train the resumed model")
     cluster.wait(lambda: (model := creator.model(model_id))["status"] == "running"
-               and owner(model) == worker.worker_id and model["ticks"] > paused["ticks"], 10,
-               "the resumed model to train again")
+                 and owner(model) == worker.worker_id and model["ticks"] > paused["ticks"], 10,
+                 "the resumed model to train again")
 
     # PATCH: the learning rate reaches the training (the next loss points carry it).
     reply = controller.request("PATCH", f"/api/models/{model_id}", json={"learning_rate": 0.0123, "name": "renamed"})
@@ -689,7 +691,7 @@ def test_controls_from_another_api_node_reach_the_worker(make_node, postgres, po
     assert reply.status_code == 200, reply.text[:300]
     timed("cancel", lambda: training() == 1, "the worker to stop training the cancelled model")
     cluster.wait(lambda: (model := creator.model(other))["status"] == "cancelled" and model["worker"] is None, 5,
-               "the cancelled model to be released")
+                 "the cancelled model to be released")
     cancelled = creator.model(other)["ticks"]
 
     # Delete: gone on both nodes, and the worker stops training it.
