@@ -9,6 +9,7 @@ artifacts/service-figures.json.
 """
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -19,6 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import ARTIFACTS, Server  # noqa: E402
+from postgres import PostgresServer, installed as postgres_installed  # noqa: E402
 
 
 @pytest.fixture
@@ -53,6 +55,61 @@ def make_server(workdir):
 def server(make_server):
     """A running server with default options."""
     return make_server().start()
+
+
+@pytest.fixture
+def make_node(workdir):
+    """Builds servers that share a database (nodes of a cluster), each in a
+    folder of its own under the test's (`name`: its log is NAME/server.log);
+    every one is killed at the end, also one stopped with SIGSTOP."""
+    servers = []
+
+    def make(name, **options):
+        folder = workdir / name
+        folder.mkdir(exist_ok=True)
+        server = Server(folder, **options)
+        server.name = name
+        servers.append(server)
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in servers:
+            if server.alive():
+                server.process.kill()
+                server.process.wait(timeout=10)
+
+
+# PostgreSQL: one server for the whole run, started by the first test that
+# needs it and destroyed at the end, also when tests fail. Debian's
+# postgresql 15 is a dependency of the tests (.ci/run installs it), so a
+# missing one fails them; RECURRENT_SKIP_POSTGRES=1 skips them instead.
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The run's PostgreSQL server (postgres.py). Tests that stop it start
+    it again before they end."""
+    if os.environ.get("RECURRENT_SKIP_POSTGRES") == "1":
+        pytest.skip("RECURRENT_SKIP_POSTGRES=1: the tests on PostgreSQL are skipped")
+    if not postgres_installed():
+        pytest.fail("PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin/initdb is missing): "
+                    "apt-get install -y postgresql, or set RECURRENT_SKIP_POSTGRES=1 to skip these tests",
+                    pytrace=False)
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def postgres_database(postgres):
+    """A fresh, empty database of the run's server, as a URL: one per test."""
+    if not postgres.running():
+        postgres.start()  # a test that stopped it failed before starting it again
+    return postgres.create_database()
 
 
 # Figures: tests record what they measured; the run prints them at the end.

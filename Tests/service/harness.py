@@ -58,6 +58,11 @@ def wait_until(condition, timeout, message, interval=0.05):
         time.sleep(interval)
 
 
+def is_database_url(database):
+    """Whether `database` names a PostgreSQL database (postgres:// or postgresql://) rather than an SQLite file."""
+    return isinstance(database, str) and database.startswith(("postgres://", "postgresql://"))
+
+
 def rss_bytes(pid):
     """Resident memory of a process, from /proc."""
     with open(f"/proc/{pid}/status") as status:
@@ -71,9 +76,18 @@ class Server:
     """One `recurrent serve` process on a free port; restartable on the same database."""
 
     def __init__(self, folder, *, database=None, public=PUBLIC, max_jobs=2, checkpoint_seconds=30.0,
-                 user=None, extra_args=(), binary=None):
+                 user=None, extra_args=(), binary=None, role=None, worker_id=None, lease_seconds=None):
         self.folder = Path(folder)
-        self.database = Path(database) if database else self.folder / "db.sqlite"
+        # A path is an SQLite file; a postgres:// URL stays a string.
+        self.database = database if is_database_url(database) else \
+            Path(database) if database else self.folder / "db.sqlite"
+        # Cluster options, passed only when set: --role all|api|worker,
+        # --worker-id (change it before a restart for a new identity),
+        # --lease-seconds.
+        self.role = role
+        self.worker_id = worker_id
+        self.lease_seconds = lease_seconds
+        self.frozen = False
         self.public = Path(public)
         self.max_jobs = max_jobs
         self.checkpoint_seconds = checkpoint_seconds
@@ -116,14 +130,23 @@ class Server:
             [str(self.binary), "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--database", str(self.database), "--public", str(self.public),
              "--max-jobs", str(self.max_jobs), "--checkpoint-seconds", str(self.checkpoint_seconds),
-             *self.extra_args],
+             *self.cluster_args(), *self.extra_args],
             cwd=self.folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             preexec_fn=preexec)
         log.close()
+        self.frozen = False
         self.session = requests.Session()
         if wait:
             self.wait_ready()
         return self
+
+    def cluster_args(self):
+        arguments = []
+        for option, value in (("--role", self.role), ("--worker-id", self.worker_id),
+                              ("--lease-seconds", self.lease_seconds)):
+            if value is not None:
+                arguments += [option, str(value)]
+        return arguments
 
     def wait_ready(self, timeout=60):
         deadline = time.monotonic() + timeout
@@ -147,6 +170,8 @@ class Server:
         if not self.alive():
             return None
         self.process.send_signal(signal.SIGTERM)
+        if self.frozen:
+            self.thaw()  # a stopped process handles SIGTERM only once continued
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -155,10 +180,23 @@ class Server:
             raise HarnessError(f"the server did not stop within {timeout} s of SIGTERM")
 
     def kill(self):
-        """SIGKILL: no chance to checkpoint."""
+        """SIGKILL: no chance to checkpoint (also ends a frozen process)."""
         if self.alive():
             self.process.kill()
             self.process.wait(timeout=10)
+        self.frozen = False
+
+    def freeze(self):
+        """SIGSTOP: the process stalls (no timer, no write, no answer) until thaw()."""
+        assert self.alive(), "the server is not running"
+        self.process.send_signal(signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self):
+        """SIGCONT after freeze()."""
+        if self.alive():
+            self.process.send_signal(signal.SIGCONT)
+        self.frozen = False
 
     def log(self):
         try:

@@ -5,7 +5,12 @@ Every operation of public/openapi.json gets generated requests, valid
 schemathesis's checks (no 5xx, status code, content type and body conform
 to the document, invalid data rejected) plus one of ours: every error is the
 error envelope. Bounded by FUZZ_EXAMPLES per operation (environment,
-default 120) so the file runs in a couple of minutes.
+default 120) so the file runs in a couple of minutes per store.
+
+The suite runs twice, parameterised by the store: against a server on an
+SQLite file, and against an API node (--role api) on PostgreSQL with one
+worker on the same database, so jobs the fuzzer starts train elsewhere
+(the same API and the same document for both stores).
 """
 
 import json
@@ -49,13 +54,27 @@ class Counter:
             self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
-@pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fuzz")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fuzz_server(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(f"fuzz-{request.param}")
     # One slot and long checkpoints: the fuzzer creates many models, which
     # mostly wait in the queue.
-    server = Server(folder, max_jobs=1, checkpoint_seconds=5, extra_args=["--api-token", TOKEN])
+    if request.param == "sqlite":
+        server = Server(folder, max_jobs=1, checkpoint_seconds=5, extra_args=["--api-token", TOKEN])
+        worker = None
+    else:
+        database = request.getfixturevalue("postgres").create_database()
+        (folder / "api").mkdir()
+        (folder / "worker").mkdir()
+        server = Server(folder / "api", database=database, role="api", max_jobs=1, checkpoint_seconds=5,
+                        extra_args=["--api-token", TOKEN])
+        worker = Server(folder / "worker", database=database, role="worker", worker_id="fuzz-worker", max_jobs=1,
+                        checkpoint_seconds=5, extra_args=["--api-token", TOKEN])
+    server.store = request.param
+    server.counter = Counter()
     server.start()
+    if worker:
+        worker.start()
     server.session.headers.update(AUTHORIZATION)
     try:
         # Models the fuzzer's ids can land on (1...3): one training, one
@@ -65,14 +84,10 @@ def fuzz_server(tmp_path_factory):
         server.create(small_model(name="fuzz text", corpus="text", batch_size=2, seq_length=8, start=False))
         yield server
     finally:
-        if server.alive():
-            server.process.kill()
-            server.process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def counter():
-    return Counter()
+        for process in (server, worker):
+            if process and process.alive():
+                process.process.kill()
+                process.process.wait(timeout=10)
 
 
 def error_envelope(ctx, response, case):
@@ -140,7 +155,7 @@ def aim_at_real_models(case):
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
           suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_document(case, fuzz_server, counter, figures):
+def test_api_conforms_to_its_document(case, fuzz_server, figures):
     shrink(case)
     if case.operation.path == "/api/models/{id}/events":
         # A stream ends after max_events events; without it, it stays open.
@@ -151,7 +166,9 @@ def test_api_conforms_to_its_document(case, fuzz_server, counter, figures):
     excluded = [positive_data_acceptance] if (case.method, case.operation.path) in SEMANTIC_OPERATIONS else []
     response = case.call_and_validate(base_url=fuzz_server.base, timeout=60, headers=AUTHORIZATION,
                                       additional_checks=[error_envelope], excluded_checks=excluded)
+    counter = fuzz_server.counter
     counter.add(response.status_code)
-    figures.record("fuzz cases run", counter.cases)
-    figures.record("fuzz answers by status", dict(sorted(counter.statuses.items())))
+    suffix = "" if fuzz_server.store == "sqlite" else f" ({fuzz_server.store})"
+    figures.record("fuzz cases run" + suffix, counter.cases)
+    figures.record("fuzz answers by status" + suffix, dict(sorted(counter.statuses.items())))
     assert fuzz_server.alive(), "the server died"
