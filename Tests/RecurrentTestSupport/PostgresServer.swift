@@ -11,17 +11,22 @@ import Glibc
 /// as the `postgres` user through `runuser`. ``destroy()`` stops the server
 /// and removes the folder.
 ///
-/// Self-contained on purpose: other test targets may copy or move this file.
-final class PostgresServer: Sendable {
+/// Lives in the RecurrentTestSupport target, which every test target that
+/// needs a server depends on (RecurrentPostgresTests, RecurrentHTTPTests).
+public final class PostgresServer: Sendable {
     /// Where Debian's `postgresql` package puts the server's programs.
-    static let binaries = "/usr/lib/postgresql/15/bin"
+    public static let binaries = "/usr/lib/postgresql/15/bin"
     /// The server run by ``SharedPostgresServer`` around a suite.
-    @TaskLocal static var shared: PostgresServer?
+    @TaskLocal public static var shared: PostgresServer?
 
-    let folder: URL
-    let port: Int
-    var dataFolder: URL { folder.appendingPathComponent("data") }
-    var logFile: URL { folder.appendingPathComponent("server.log") }
+    /// The server's folder: its data folder, its log and its socket.
+    public let folder: URL
+    /// The loopback TCP port it listens on.
+    public let port: Int
+    /// The cluster `initdb` created.
+    public var dataFolder: URL { folder.appendingPathComponent("data") }
+    /// The server's own log (`pg_ctl -l`).
+    public var logFile: URL { folder.appendingPathComponent("server.log") }
 
     private init(folder: URL, port: Int) {
         self.folder = folder
@@ -29,7 +34,7 @@ final class PostgresServer: Sendable {
     }
 
     /// Creates a cluster and starts it.
-    static func start() async throws -> PostgresServer {
+    public static func start() async throws -> PostgresServer {
         guard FileManager.default.isExecutableFile(atPath: "\(binaries)/initdb") else {
             throw Failure("PostgreSQL 15 is not installed (apt-get install -y postgresql)")
         }
@@ -50,19 +55,19 @@ final class PostgresServer: Sendable {
     }
 
     /// Starts the server of this folder (again) on its port.
-    func start() async throws {
+    public func start() async throws {
         try await asServerUser("pg_ctl", ["-D", dataFolder.path, "-l", logFile.path, "-w", "-t", "60", "-o",
                                           "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off",
                                           "start"])
     }
 
     /// Stops the server; `mode` is pg_ctl's: smart, fast or immediate.
-    func stop(mode: String = "fast") async throws {
+    public func stop(mode: String = "fast") async throws {
         try await asServerUser("pg_ctl", ["-D", dataFolder.path, "-m", mode, "-w", "stop"])
     }
 
     /// Stops the server if it runs and removes its folder.
-    func destroy() async {
+    public func destroy() async {
         if FileManager.default.fileExists(atPath: dataFolder.appendingPathComponent("postmaster.pid").path) {
             try? await stop(mode: "immediate")
         }
@@ -70,13 +75,14 @@ final class PostgresServer: Sendable {
     }
 
     /// Creates an empty database and returns its URL.
-    func createDatabase() async throws -> String {
+    public func createDatabase() async throws -> String {
         let name = "test_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         try await asServerUser("createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", name])
         return url(database: name)
     }
 
-    func url(database: String) -> String {
+    /// The URL of database `database` of this server, as the `postgres` user.
+    public func url(database: String) -> String {
         "postgres://postgres@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
 
@@ -128,7 +134,7 @@ final class PostgresServer: Sendable {
     }
 
     /// A TCP port of 127.0.0.1 that nothing listens on now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure("socket() failed") }
         defer { close(descriptor) }
@@ -146,18 +152,19 @@ final class PostgresServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+    /// Why the server or one of its commands failed.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
     }
 }
 
 /// Runs one ``PostgresServer`` around a whole suite (see
 /// ``PostgresServer/shared``) and destroys it afterwards, passed or failed.
-struct SharedPostgresServer: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
+public struct SharedPostgresServer: SuiteTrait, TestScoping {
+    public var isRecursive: Bool { false }
 
-    func provideScope(for test: Test, testCase: Test.Case?,
+    public func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
         let server = try await PostgresServer.start()
         do {
@@ -172,5 +179,5 @@ struct SharedPostgresServer: SuiteTrait, TestScoping {
 
 extension Trait where Self == SharedPostgresServer {
     /// A PostgreSQL server for the suite, in ``PostgresServer/shared``.
-    static var postgresServer: Self { SharedPostgresServer() }
+    public static var postgresServer: Self { SharedPostgresServer() }
 }
