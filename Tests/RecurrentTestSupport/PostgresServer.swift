@@ -158,26 +158,3 @@ public final class PostgresServer: Sendable {
         public init(_ description: String) { self.description = description }
     }
 }
-
-/// Runs one ``PostgresServer`` around a whole suite (see
-/// ``PostgresServer/shared``) and destroys it afterwards, passed or failed.
-public struct SharedPostgresServer: SuiteTrait, TestScoping {
-    public var isRecursive: Bool { false }
-
-    public func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
-        let server = try await PostgresServer.start()
-        do {
-            try await PostgresServer.$shared.withValue(server) { try await function() }
-        } catch {
-            await server.destroy()
-            throw error
-        }
-        await server.destroy()
-    }
-}
-
-extension Trait where Self == SharedPostgresServer {
-    /// A PostgreSQL server for the suite, in ``PostgresServer/shared``.
-    public static var postgresServer: Self { SharedPostgresServer() }
-}
