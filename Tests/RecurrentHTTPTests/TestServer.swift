@@ -32,14 +32,12 @@ final class TestServer: Sendable {
     ]
     static var corpus: String { sentences.joined(separator: "\n") }
 
-    let kind: StoreKind
     let folder: URL
     let service: RecurrentService
 
     init(store kind: StoreKind = .sqlite, maxJobs: Int = 2, checkpointSeconds: Double = 30,
          limits: (inout ServiceConfiguration.Limits) -> Void = { _ in },
          logger: Logger? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }) async throws {
-        self.kind = kind
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-server-tests-\(UUID().uuidString)")
         var configuration = ServiceConfiguration()
         switch kind {
