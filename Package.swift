@@ -147,9 +147,16 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // What several test targets share: a throwaway PostgreSQL server
+        // and the suite trait that runs one (a plain target, not a product).
+        .target(
+            name: "RecurrentTestSupport",
+            path: "Tests/RecurrentTestSupport"
+        ),
         .testTarget(
             name: "RecurrentPostgresTests",
             dependencies: [
+                "RecurrentTestSupport",
                 "RecurrentPostgres",
                 "RecurrentStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -158,7 +165,9 @@ let package = Package(
         .testTarget(
             name: "RecurrentHTTPTests",
             dependencies: [
+                "RecurrentTestSupport",
                 "RecurrentHTTP",
+                "RecurrentPostgres",
                 "RecurrentJobs",
                 "RecurrentStore",
                 "RecurrentSQLite",

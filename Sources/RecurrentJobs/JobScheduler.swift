@@ -63,6 +63,15 @@ public final class JobScheduler: Sendable {
     public var runningCount: Int { state.withLock { $0.running.count } }
     public var queuedCount: Int { state.withLock { $0.queue.count + $0.starting.count } }
 
+    /// Jobs waiting for a slot. A cluster's queue is the store's (workers
+    /// claim from it; no node keeps one of its own, so ``queuedCount`` is 0
+    /// there): it is counted in the store. While the database cannot be
+    /// read the node, which is still up, reports its own count.
+    public func waitingCount() async -> Int {
+        guard isClustered else { return queuedCount }
+        return (try? await store.statusCounts()[.queued, default: 0]) ?? queuedCount
+    }
+
     public func hub(_ id: ModelID) -> EventHub {
         state.withLock { state in
             if let hub = state.hubs[id] { return hub }

@@ -5,23 +5,24 @@ import Testing
 @testable import RecurrentHTTP
 @testable import RecurrentJobs
 @testable import RecurrentStore
+import RecurrentTestSupport
 
 /// The API token and CORS, over real HTTP on loopback.
-@Suite(.serialized)
+@Suite(.serialized, .postgresServer)
 struct AccessControlTests {
     static let token = "s3cret-token_42"
     static let bearer: HTTPFields = [.authorization: "Bearer \(token)"]
 
-    static func server(tokenForReads: Bool = false, origins: [String] = []) throws -> TestServer {
-        try TestServer(configure: { configuration in
+    static func server(_ store: StoreKind, tokenForReads: Bool = false, origins: [String] = []) async throws -> TestServer {
+        try await TestServer(store: store, configure: { configuration in
             configuration.apiToken = token
             configuration.tokenForReads = tokenForReads
             configuration.corsOrigins = origins
         })
     }
 
-    @Test func stateChangesNeedTheRightToken() async throws {
-        try await Self.server().run { client in
+    @Test(arguments: StoreKind.allCases) func stateChangesNeedTheRightToken(store: StoreKind) async throws {
+        try await Self.server(store).run { client in
             let missing = try await client.request(.post, "/api/models", body: TestServer.smallModel())
             #expect(missing.status == .unauthorized)
             #expect(missing.errorCode == "unauthorized")
@@ -60,8 +61,8 @@ struct AccessControlTests {
         }
     }
 
-    @Test func tokenForReadsGuardsReadsButNotHealthOrThePage() async throws {
-        try await Self.server(tokenForReads: true).run { client in
+    @Test(arguments: StoreKind.allCases) func tokenForReadsGuardsReadsButNotHealthOrThePage(store: StoreKind) async throws {
+        try await Self.server(store, tokenForReads: true).run { client in
             let reply6 = try await client.get("/api/models")
             #expect(reply6.status == .unauthorized)
             let reply7 = try await client.get("/metrics")
@@ -91,8 +92,8 @@ struct AccessControlTests {
     /// one and the right one, in both modes. An operation marked
     /// `x-token: always` must refuse the first two; `reads` only with
     /// --token-for-reads; and no route may be missing from the walk.
-    @Test(arguments: [false, true])
-    func everyDocumentedOperationIsGuardedAsDocumented(tokenForReads: Bool) async throws {
+    @Test(arguments: StoreKind.allCases, [false, true])
+    func everyDocumentedOperationIsGuardedAsDocumented(store: StoreKind, tokenForReads: Bool) async throws {
         let document = try OpenAPITests.document()
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         var operations: [(method: String, path: String, token: String)] = []
@@ -114,7 +115,7 @@ struct AccessControlTests {
         operations.sort { ($0.method == "DELETE" ? 1 : 0, $0.path, $0.method) < ($1.method == "DELETE" ? 1 : 0, $1.path, $1.method) }
         let walk = operations
 
-        try await Self.server(tokenForReads: tokenForReads).run { client in
+        try await Self.server(store, tokenForReads: tokenForReads).run { client in
             let created = try await client.request(.post, "/api/models", body: TestServer.smallModel(["max_ticks": 50]),
                                                    headers: Self.bearer)
             let id = try #require(created.json["id"] as? Int, "\(created.text)")
@@ -154,8 +155,8 @@ struct AccessControlTests {
         }
     }
 
-    @Test func corsIsOffUnlessOriginsAreConfigured() async throws {
-        try await TestServer().run { client in
+    @Test(arguments: StoreKind.allCases) func corsIsOffUnlessOriginsAreConfigured(store: StoreKind) async throws {
+        try await TestServer(store: store).run { client in
             let reply = try await client.request(.get, "/api/health", headers: [.origin: "https://example.org"])
             #expect(reply.status == .ok)
             #expect(reply.headers[.accessControlAllowOrigin] == nil)
@@ -167,8 +168,8 @@ struct AccessControlTests {
         }
     }
 
-    @Test func corsAllowsOnlyTheConfiguredOrigins() async throws {
-        try await Self.server(origins: ["https://lab.example.org"]).run { client in
+    @Test(arguments: StoreKind.allCases) func corsAllowsOnlyTheConfiguredOrigins(store: StoreKind) async throws {
+        try await Self.server(store, origins: ["https://lab.example.org"]).run { client in
             let preflight = try await client.request(.options, "/api/models", headers: [
                 .origin: "https://lab.example.org", .accessControlRequestMethod: "POST",
                 .accessControlRequestHeaders: "authorization, content-type",
@@ -190,7 +191,7 @@ struct AccessControlTests {
             ])
             #expect(otherPreflight.headers[.accessControlAllowOrigin] == nil)
         }
-        try await TestServer(configure: { $0.corsOrigins = ["*"] }).run { client in
+        try await TestServer(store: store, configure: { $0.corsOrigins = ["*"] }).run { client in
             let reply = try await client.request(.get, "/api/health", headers: [.origin: "https://anywhere.example"])
             #expect(reply.headers[.accessControlAllowOrigin] == "*")
         }

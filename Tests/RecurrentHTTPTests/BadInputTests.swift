@@ -5,10 +5,11 @@ import Testing
 @testable import RecurrentHTTP
 @testable import RecurrentJobs
 @testable import RecurrentStore
+import RecurrentTestSupport
 
 /// Every refused request: a 4xx in the error envelope, naming the field to
 /// blame, and nothing stored.
-@Suite(.serialized)
+@Suite(.serialized, .postgresServer)
 struct BadInputTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var name: String
@@ -55,17 +56,17 @@ struct BadInputTests {
     ]
 
     /// Small limits, so the size cases stay small: corpus 200 bytes, body 4000, budget 16 MiB.
-    static func server() throws -> TestServer {
-        try TestServer { limits in
+    static func server(_ store: StoreKind) async throws -> TestServer {
+        try await TestServer(store: store) { limits in
             limits.maxCorpusBytes = 200
             limits.maxBodyBytes = 4000
             limits.memoryBudgetBytes = 16 * 1024 * 1024
         }
     }
 
-    @Test(arguments: creationCases)
-    func refusedCreation(_ refused: Case) async throws {
-        let server = try Self.server()
+    @Test(arguments: StoreKind.allCases, creationCases)
+    func refusedCreation(store: StoreKind, _ refused: Case) async throws {
+        let server = try await Self.server(store)
         try await server.run { client in
             let reply = try await client.request(.post, "/api/models", raw: refused.body)
             #expect(reply.status.code == refused.status, "\(reply.text)")
@@ -86,9 +87,9 @@ struct BadInputTests {
         Case(name: "generate malformed JSON", body: "{\"count\":", status: 400, code: "malformed_json"),
     ]
 
-    @Test(arguments: modelCases)
-    func refusedGeneration(_ refused: Case) async throws {
-        let server = try Self.server()
+    @Test(arguments: StoreKind.allCases, modelCases)
+    func refusedGeneration(store: StoreKind, _ refused: Case) async throws {
+        let server = try await Self.server(store)
         try await server.run { client in
             let id = try await client.create(["text": "the cat sat\nthe dog ran", "hidden_sizes": [8], "letter_size": 3, "start": false])
             let reply = try await client.request(.post, "/api/models/\(id)/generate", raw: refused.body)
@@ -100,8 +101,8 @@ struct BadInputTests {
         }
     }
 
-    @Test func predictContextOutsideTheVocabulary() async throws {
-        let server = try Self.server()
+    @Test(arguments: StoreKind.allCases) func predictContextOutsideTheVocabulary(store: StoreKind) async throws {
+        let server = try await Self.server(store)
         try await server.run { client in
             let id = try await client.create(["text": "the cat sat", "hidden_sizes": [8], "letter_size": 3, "start": false])
             let reply = try await client.post("/api/models/\(id)/predict", ["context": "xyz"])
@@ -111,8 +112,8 @@ struct BadInputTests {
         }
     }
 
-    @Test func patchWithBadValuesChangesNothing() async throws {
-        let server = try Self.server()
+    @Test(arguments: StoreKind.allCases) func patchWithBadValuesChangesNothing(store: StoreKind) async throws {
+        let server = try await Self.server(store)
         try await server.run { client in
             let id = try await client.create(["text": "the cat sat", "hidden_sizes": [8], "letter_size": 3, "start": false])
             let reply = try await client.request(.patch, "/api/models/\(id)", body: ["learning_rate": -1])
@@ -124,15 +125,16 @@ struct BadInputTests {
         }
     }
 
-    @Test(arguments: [
+    @Test(arguments: StoreKind.allCases, [
         ("GET", "/api/models/999"), ("PATCH", "/api/models/999"), ("DELETE", "/api/models/999"),
         ("POST", "/api/models/999/pause"), ("POST", "/api/models/999/resume"), ("POST", "/api/models/999/cancel"),
         ("GET", "/api/models/999/metrics"), ("GET", "/api/models/999/samples"), ("POST", "/api/models/999/generate"),
         ("POST", "/api/models/999/evaluate"), ("POST", "/api/models/999/predict"), ("GET", "/api/models/999/export"),
         ("GET", "/api/models/999/events"), ("GET", "/api/models/abc"),
     ])
-    func unknownModelIs404(_ method: String, _ path: String) async throws {
-        let server = try Self.server()
+    func unknownModelIs404(store: StoreKind, route: (String, String)) async throws {
+        let (method, path) = route
+        let server = try await Self.server(store)
         try await server.run { client in
             let reply = try await client.request(HTTPRequest.Method(method)!, path, raw: "{}")
             #expect(reply.status == .notFound)
@@ -141,8 +143,8 @@ struct BadInputTests {
         }
     }
 
-    @Test func unknownRouteUsesTheEnvelope() async throws {
-        let server = try Self.server()
+    @Test(arguments: StoreKind.allCases) func unknownRouteUsesTheEnvelope(store: StoreKind) async throws {
+        let server = try await Self.server(store)
         try await server.run { client in
             let reply = try await client.get("/api/nothing")
             #expect(reply.status == .notFound)
@@ -181,9 +183,9 @@ struct BadInputTests {
 /// A subnormal number in a request reads the same way every time, whichever
 /// thread handles it (training once left threads treating subnormals as zero,
 /// and the same request was then accepted, refused or answered 500).
-@Suite(.serialized) struct SubnormalNumberTests {
-    @Test func aSubnormalValueIsReadConsistently() async throws {
-        try await TestServer().run { client in
+@Suite(.serialized, .postgresServer) struct SubnormalNumberTests {
+    @Test(arguments: StoreKind.allCases) func aSubnormalValueIsReadConsistently(store: StoreKind) async throws {
+        try await TestServer(store: store).run { client in
             // Something trains meanwhile, on the threads the service shares.
             _ = try await client.create(TestServer.smallModel(["max_ticks": 2000]))
             var statuses: [Int] = []

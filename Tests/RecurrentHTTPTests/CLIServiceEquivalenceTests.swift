@@ -1,4 +1,5 @@
 import Foundation
+import RecurrentTestSupport
 import Testing
 
 /// `recurrent train` and a service job run the same shared training run
@@ -8,7 +9,7 @@ import Testing
 /// Here rather than in RecurrentCLITests because it needs both a live service
 /// (TestServer) and the built `recurrent` executable, which SwiftPM puts
 /// beside this test bundle too.
-@Suite struct CLIServiceEquivalenceTests {
+@Suite(.postgresServer) struct CLIServiceEquivalenceTests {
     static let sentencesCorpus = TestServer.sentences.joined(separator: "\n") + "\n"
     static let text = String(repeating: """
         It was the best of times, it was the worst of times, it was the age of wisdom, \
@@ -16,18 +17,18 @@ import Testing
 
         """, count: 5)
 
-    @Test("a sentence corpus: the CLI's file and the service's export hold the same weights")
-    func sentences() async throws {
-        try await compare(corpus: Self.sentencesCorpus, ticks: 150, service: [
+    @Test("a sentence corpus: the CLI's file and the service's export hold the same weights", arguments: StoreKind.allCases)
+    func sentences(store: StoreKind) async throws {
+        try await compare(store: store, corpus: Self.sentencesCorpus, ticks: 150, service: [
             "generator": "lstm", "hidden_sizes": [8], "letter_size": 3, "seed": 7, "batch_size": 2,
             "learning_rate": 0.01, "optimizer": "rmsprop",
         ], cli: ["--generator", "lstm", "--hidden-sizes", "8", "--letter-size", "3", "--seed", "7",
                  "--batch-size", "2", "--learning-rate", "0.01", "--optimizer", "rmsprop"])
     }
 
-    @Test("a text corpus with decay over several passes, and Adam")
-    func text() async throws {
-        try await compare(corpus: Self.text, ticks: 120, service: [
+    @Test("a text corpus with decay over several passes, and Adam", arguments: StoreKind.allCases)
+    func text(store: StoreKind) async throws {
+        try await compare(store: store, corpus: Self.text, ticks: 120, service: [
             "generator": "gru", "hidden_sizes": [10], "letter_size": 4, "seed": 5, "corpus": "text",
             "batch_size": 4, "seq_length": 16, "val_fraction": 0.1, "val_interval": 25, "lr_decay": 0.8,
             "learning_rate": 0.005, "optimizer": "adam",
@@ -37,7 +38,7 @@ import Testing
     }
 
     /// Trains `ticks` ticks both ways and compares every weight.
-    private func compare(corpus: String, ticks: Int, service: [String: Any], cli: [String]) async throws {
+    private func compare(store: StoreKind, corpus: String, ticks: Int, service: [String: Any], cli: [String]) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-equivalence-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -48,7 +49,7 @@ import Testing
         let fromCLI = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("cli.json")))
             as? [String: Any])
 
-        let server = try TestServer()
+        let server = try await TestServer(store: store)
         var body = service
         body["name"] = "equivalence"
         body["text"] = corpus

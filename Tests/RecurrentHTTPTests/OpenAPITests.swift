@@ -24,8 +24,8 @@ import Testing
         return operations
     }
 
-    @Test func everyRouteIsDocumentedAndEveryDocumentedPathIsRouted() throws {
-        let server = try TestServer()
+    @Test func everyRouteIsDocumentedAndEveryDocumentedPathIsRouted() async throws {
+        let server = try await TestServer()
         let routed = Set(server.service.makeRouter().routes.map { "\($0.method) \($0.path)" })
         let documented = try Self.documented()
         #expect(!routed.isEmpty)
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func servedAtOpenapiJSON() async throws {
-        let server = try TestServer()
+        let server = try await TestServer()
         try await server.run { client in
             let reply = try await client.get("/openapi.json")
             #expect(reply.status == .ok)

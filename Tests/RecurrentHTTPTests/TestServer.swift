@@ -7,9 +7,22 @@ import Testing
 @testable import RecurrentHTTP
 @testable import RecurrentJobs
 @testable import RecurrentStore
+import RecurrentTestSupport
 
-/// A service on a real SQLite file in a temporary folder, driven through real
-/// HTTP on loopback (HummingbirdTesting `.live`).
+/// The store a test's service runs on: the HTTP tests run on both.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    /// A SQLite file in the test's temporary folder: a single node.
+    case sqlite
+    /// A fresh database on the suite's PostgreSQL server (the suite needs
+    /// the `.postgresServer` trait): a cluster node of role `all`, which
+    /// claims its jobs from the database with leases.
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// A service on a real store (see ``StoreKind``), driven through real HTTP
+/// on loopback (HummingbirdTesting `.live`).
 final class TestServer: Sendable {
     /// Ten short sentences (about 25 distinct characters).
     static let sentences = [
@@ -22,19 +35,27 @@ final class TestServer: Sendable {
     let folder: URL
     let service: RecurrentService
 
-    init(maxJobs: Int = 2, checkpointSeconds: Double = 30, limits: (inout ServiceConfiguration.Limits) -> Void = { _ in },
-         logger: Logger? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
+    init(store kind: StoreKind = .sqlite, maxJobs: Int = 2, checkpointSeconds: Double = 30,
+         limits: (inout ServiceConfiguration.Limits) -> Void = { _ in },
+         logger: Logger? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-server-tests-\(UUID().uuidString)")
         var configuration = ServiceConfiguration()
-        configuration.databasePath = folder.appendingPathComponent("data/recurrent.sqlite").path
+        switch kind {
+        case .sqlite:
+            configuration.databasePath = folder.appendingPathComponent("data/recurrent.sqlite").path
+        case .postgres:
+            let server = try #require(PostgresServer.shared, "a PostgreSQL test needs its suite's .postgresServer trait")
+            // The URL in the configuration (not only the store) is what makes the scheduler a cluster node's.
+            configuration.databasePath = try await server.createDatabase()
+        }
         configuration.maxJobs = maxJobs
         configuration.checkpointSeconds = checkpointSeconds
         configuration.publicDirectory = Self.publicDirectory
         limits(&configuration.limits)
         configure(&configuration)
         // Quiet unless a test brings its own logger: one line per request would bury the test output.
-        service = try RecurrentService(configuration: configuration,
-                                       logger: logger ?? makeServiceLogger(format: .text, level: .warning))
+        service = try await RecurrentService.open(configuration: configuration,
+                                                  logger: logger ?? makeServiceLogger(format: .text, level: .warning))
     }
 
     deinit { try? FileManager.default.removeItem(at: folder) }

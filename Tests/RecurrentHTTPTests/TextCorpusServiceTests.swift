@@ -6,9 +6,10 @@ import Testing
 @testable import RecurrentHTTP
 @testable import RecurrentJobs
 @testable import RecurrentStore
+import RecurrentTestSupport
 
 /// Text corpora through the API: streams, batches, validation, best weights.
-@Suite(.serialized)
+@Suite(.serialized, .postgresServer)
 struct TextCorpusServiceTests {
     static var book: String { String(repeating: TestServer.corpus + "\n", count: 12) }
 
@@ -22,8 +23,8 @@ struct TextCorpusServiceTests {
 
     /// `--job-threads 2`: a text job splits its streams between two workers,
     /// trains and validates as usual, and the budget counts the replica.
-    @Test func textJobTrainsWithTwoWorkers() async throws {
-        let server = try TestServer(configure: { $0.limits.jobThreads = 2 })
+    @Test(arguments: StoreKind.allCases) func textJobTrainsWithTwoWorkers(store: StoreKind) async throws {
+        let server = try await TestServer(store: store, configure: { $0.limits.jobThreads = 2 })
         try await server.run { client in
             let id = try await client.create(Self.textModel(["batch_size": 16, "dropout": 0, "generator": "lstm", "max_ticks": 300]))
             let done = try await client.waitForModel(id, timeout: 60) { status($0) == "succeeded" }
@@ -46,8 +47,8 @@ struct TextCorpusServiceTests {
 
     /// Pausing used to send a text job back to the start of its text when it
     /// resumed (its epoch fell to 0) and to undo the learning-rate decay.
-    @Test func resumingATextJobKeepsItsPlaceAndItsDecayedRate() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func resumingATextJobKeepsItsPlaceAndItsDecayedRate(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             var body = Self.textModel(["lr_decay": 0.5])
             body["max_ticks"] = nil
@@ -72,8 +73,8 @@ struct TextCorpusServiceTests {
         }
     }
 
-    @Test func textModelTrainsValidatesAndKeepsItsBestWeights() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func textModelTrainsValidatesAndKeepsItsBestWeights(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let created = try await client.post("/api/models", Self.textModel())
             try #require(created.status == .created, "\(created.text)")
@@ -117,7 +118,7 @@ struct TextCorpusServiceTests {
         }
     }
 
-    @Test(arguments: [
+    @Test(arguments: StoreKind.allCases, [
         ("corpus", #"{"corpus": "book"}"#),
         ("batch_size", #"{"batch_size": 0}"#),
         ("batch_size", #"{"batch_size": 100000}"#),
@@ -127,8 +128,9 @@ struct TextCorpusServiceTests {
         ("lr_decay", #"{"lr_decay": 0}"#),
         ("val_interval", #"{"val_interval": -1}"#),
     ])
-    func badCorpusSettingsAreRefusedAndNothingIsStored(field: String, changeJSON: String) async throws {
-        let server = try TestServer()
+    func badCorpusSettingsAreRefusedAndNothingIsStored(store: StoreKind, refused: (String, String)) async throws {
+        let (field, changeJSON) = refused
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let change = try #require(try JSONSerialization.jsonObject(with: Data(changeJSON.utf8)) as? [String: Any])
             let reply = try await client.post("/api/models", Self.textModel(change))
@@ -138,8 +140,8 @@ struct TextCorpusServiceTests {
         }
     }
 
-    @Test func aBatchPastTheMemoryBudgetIsRefusedWithTheEstimate() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func aBatchPastTheMemoryBudgetIsRefusedWithTheEstimate(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let reply = try await client.post("/api/models", Self.textModel([
                 "generator": "lstm", "hidden_sizes": [1024, 1024], "batch_size": 1024, "seq_length": 4096,

@@ -5,12 +5,13 @@ import Testing
 @testable import RecurrentHTTP
 @testable import RecurrentJobs
 @testable import RecurrentStore
+import RecurrentTestSupport
 
 /// The life of a model through the API, on a real server and database.
-@Suite(.serialized)
+@Suite(.serialized, .postgresServer)
 struct TrainingFlowTests {
-    @Test func createTrainPatchPauseResumeGenerateDelete() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func createTrainPatchPauseResumeGenerateDelete(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let created = try await client.post("/api/models", TestServer.smallModel())
             #expect(created.status == .created)
@@ -100,8 +101,8 @@ struct TrainingFlowTests {
 
     /// A fast model records a round of samples at most once a second, not
     /// every 50 ticks, so the samples table grows with time, not with ticks.
-    @Test func recordedSamplesAreAtMostOneRoundASecond() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func recordedSamplesAreAtMostOneRoundASecond(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let started = Date()
             let id = try await client.create(TestServer.smallModel(["hidden_sizes": [4], "letter_size": 2]))
@@ -116,8 +117,8 @@ struct TrainingFlowTests {
         }
     }
 
-    @Test func listNewestFirstWithCursorAndStatusFilter() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func listNewestFirstWithCursorAndStatusFilter(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             var ids: [Int] = []
             for _ in 0..<3 { ids.append(try await client.create(TestServer.smallModel(["start": false]))) }
@@ -137,8 +138,8 @@ struct TrainingFlowTests {
         }
     }
 
-    @Test func transitionsThatCannotHappenAre409() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func transitionsThatCannotHappenAre409(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let id = try await client.create(TestServer.smallModel(["start": false]))
             #expect(status(try await client.model(id)) == "idle")
@@ -162,8 +163,8 @@ struct TrainingFlowTests {
         }
     }
 
-    @Test func moreJobsThanSlotsQueueFirstInFirstOut() async throws {
-        let server = try TestServer(maxJobs: 1)
+    @Test(arguments: StoreKind.allCases) func moreJobsThanSlotsQueueFirstInFirstOut(store: StoreKind) async throws {
+        let server = try await TestServer(store: store, maxJobs: 1)
         try await server.run { client in
             let first = try await client.create(TestServer.smallModel(["max_ticks": 1500]))
             let second = try await client.create(TestServer.smallModel(["max_ticks": 100]))
@@ -182,8 +183,8 @@ struct TrainingFlowTests {
         }
     }
 
-    @Test func divergenceFailsTheJobAndKeepsTheCheckpoint() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func divergenceFailsTheJobAndKeepsTheCheckpoint(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let id = try await client.create(TestServer.smallModel(["learning_rate": 1000, "clipval": 1000, "generator": "rnn"]))
             let failed = try await client.waitForModel(id) { status($0) == "failed" }
@@ -195,8 +196,8 @@ struct TrainingFlowTests {
         }
     }
 
-    @Test func eventsStreamProgressAndStatus() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func eventsStreamProgressAndStatus(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let id = try await client.create()
             try await client.waitForModel(id) { ticks($0) > 0 }
@@ -212,8 +213,8 @@ struct TrainingFlowTests {
         }
     }
 
-    @Test func healthReportsVersionAndJobs() async throws {
-        let server = try TestServer(maxJobs: 3)
+    @Test(arguments: StoreKind.allCases) func healthReportsVersionAndJobs(store: StoreKind) async throws {
+        let server = try await TestServer(store: store, maxJobs: 3)
         try await server.run { client in
             let health = try await client.get("/api/health")
             #expect(health.status == .ok)

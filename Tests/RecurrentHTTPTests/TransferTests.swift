@@ -6,8 +6,9 @@ import Testing
 @testable import RecurrentHTTP
 @testable import RecurrentJobs
 @testable import RecurrentStore
+import RecurrentTestSupport
 
-@Suite(.serialized)
+@Suite(.serialized, .postgresServer)
 struct TransferTests {
     static func evaluation(_ client: Client, _ id: Int) async throws -> [String: Any] {
         let reply = try await client.post("/api/models/\(id)/evaluate", ["text": TestServer.corpus])
@@ -15,8 +16,8 @@ struct TransferTests {
         return reply.json
     }
 
-    @Test func exportThenImportEvaluatesTheSame() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func exportThenImportEvaluatesTheSame(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let id = try await client.create(TestServer.smallModel(["max_ticks": 300]))
             try await client.waitForModel(id) { status($0) == "succeeded" }
@@ -53,8 +54,8 @@ struct TransferTests {
     /// A file as the original library writes it: `w` keyed "0", "1", ... and
     /// no solver; it imports unchanged, evaluates as the original and, having
     /// no corpus, cannot be trained.
-    @Test func originalFormatImportsUnchanged() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func originalFormatImportsUnchanged(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let id = try await client.create(TestServer.smallModel(["max_ticks": 200]))
             try await client.waitForModel(id) { status($0) == "succeeded" }
@@ -81,8 +82,8 @@ struct TransferTests {
         }
     }
 
-    @Test func importWithCorpusAndSettings() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.allCases) func importWithCorpusAndSettings(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
         try await server.run { client in
             let id = try await client.create(TestServer.smallModel(["start": false]))
             var file = try await client.get("/api/models/\(id)/export").json

@@ -1,6 +1,7 @@
 import Foundation
 @testable import RecurrentPostgres
 import RecurrentStore
+import RecurrentTestSupport
 import Testing
 
 /// Every suite nested in this one shares one server (each test its own database).

@@ -1,6 +1,7 @@
 import Foundation
 @testable import RecurrentPostgres
 import RecurrentStore
+import RecurrentTestSupport
 import Testing
 
 extension PostgresStoreTests {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import RecurrentPostgres
 import RecurrentStore
+import RecurrentTestSupport
 import Testing
 
 /// A server of its own, stopped and started again under a live store.

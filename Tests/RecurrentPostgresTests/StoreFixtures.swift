@@ -1,6 +1,7 @@
 import Foundation
 import RecurrentPostgres
 import RecurrentStore
+import RecurrentTestSupport
 import Testing
 
 /// Models, checkpoints and stores the tests share.

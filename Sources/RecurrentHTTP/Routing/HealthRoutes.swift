@@ -11,10 +11,11 @@ struct HealthRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/api/health") { _, _ in
+            // `running` is this node's; `queued` the queue it draws from (in a cluster, the database's).
             JSONResponse.make(HealthResponse(
                 version: ServiceVersion.current,
                 uptimeSeconds: Date().timeIntervalSince(started),
-                jobs: .init(running: scheduler.runningCount, queued: scheduler.queuedCount,
+                jobs: .init(running: scheduler.runningCount, queued: await scheduler.waitingCount(),
                             maxRunning: scheduler.configuration.trains ? scheduler.configuration.maxJobs : 0),
                 role: role.rawValue, workerID: scheduler.configuration.cluster?.workerID))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -11,17 +12,26 @@ import Glibc
 /// as the `postgres` user through `runuser`. ``destroy()`` stops the server
 /// and removes the folder.
 ///
-/// Self-contained on purpose: other test targets may copy or move this file.
-final class PostgresServer: Sendable {
+/// Lives in the RecurrentTestSupport target, which every test target that
+/// needs a server depends on (RecurrentPostgresTests, RecurrentHTTPTests).
+public final class PostgresServer: Sendable {
     /// Where Debian's `postgresql` package puts the server's programs.
-    static let binaries = "/usr/lib/postgresql/15/bin"
+    public static let binaries = "/usr/lib/postgresql/15/bin"
     /// The server run by ``SharedPostgresServer`` around a suite.
-    @TaskLocal static var shared: PostgresServer?
+    @TaskLocal public static var shared: PostgresServer?
 
-    let folder: URL
-    let port: Int
-    var dataFolder: URL { folder.appendingPathComponent("data") }
-    var logFile: URL { folder.appendingPathComponent("server.log") }
+    /// The server's folder: its data folder, its log and its socket.
+    public let folder: URL
+    /// The loopback TCP port it listens on.
+    public let port: Int
+    /// The cluster `initdb` created.
+    public var dataFolder: URL { folder.appendingPathComponent("data") }
+    /// The server's own log (`pg_ctl -l`).
+    public var logFile: URL { folder.appendingPathComponent("server.log") }
+    /// Databases being created ahead of ``createDatabase()``'s calls.
+    private let spares = Mutex<[Task<String, any Error>]>([])
+    /// How many databases are created ahead.
+    private static let spareCount = 2
 
     private init(folder: URL, port: Int) {
         self.folder = folder
@@ -29,7 +39,7 @@ final class PostgresServer: Sendable {
     }
 
     /// Creates a cluster and starts it.
-    static func start() async throws -> PostgresServer {
+    public static func start() async throws -> PostgresServer {
         guard FileManager.default.isExecutableFile(atPath: "\(binaries)/initdb") else {
             throw Failure("PostgreSQL 15 is not installed (apt-get install -y postgresql)")
         }
@@ -50,33 +60,51 @@ final class PostgresServer: Sendable {
     }
 
     /// Starts the server of this folder (again) on its port.
-    func start() async throws {
+    public func start() async throws {
         try await asServerUser("pg_ctl", ["-D", dataFolder.path, "-l", logFile.path, "-w", "-t", "60", "-o",
                                           "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off",
                                           "start"])
     }
 
     /// Stops the server; `mode` is pg_ctl's: smart, fast or immediate.
-    func stop(mode: String = "fast") async throws {
+    public func stop(mode: String = "fast") async throws {
         try await asServerUser("pg_ctl", ["-D", dataFolder.path, "-m", mode, "-w", "stop"])
     }
 
     /// Stops the server if it runs and removes its folder.
-    func destroy() async {
+    public func destroy() async {
+        // No createdb may outlive the server (it would fail anyway).
+        for spare in spares.withLock({ spares in defer { spares.removeAll() }; return spares }) { _ = try? await spare.value }
         if FileManager.default.fileExists(atPath: dataFolder.appendingPathComponent("postmaster.pid").path) {
             try? await stop(mode: "immediate")
         }
         try? FileManager.default.removeItem(at: folder)
     }
 
-    /// Creates an empty database and returns its URL.
-    func createDatabase() async throws -> String {
+    /// Creates an empty database and returns its URL. The database was
+    /// made ahead, while the caller's previous test ran, and the next one is
+    /// started: `CREATE DATABASE` copies a template of several megabytes and
+    /// takes a few hundred milliseconds on a busy machine, which a test
+    /// suite with a database per test would otherwise wait for each time.
+    public func createDatabase() async throws -> String {
+        let next = spares.withLock { spares in
+            let next = spares.isEmpty ? Task { try await self.newDatabase() } : spares.removeFirst()
+            while spares.count < Self.spareCount { spares.append(Task { try await self.newDatabase() }) }
+            return next
+        }
+        // One made ahead may have failed while the server was stopped: make another.
+        if let url = try? await next.value { return url }
+        return try await newDatabase()
+    }
+
+    private func newDatabase() async throws -> String {
         let name = "test_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         try await asServerUser("createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", name])
         return url(database: name)
     }
 
-    func url(database: String) -> String {
+    /// The URL of database `database` of this server, as the `postgres` user.
+    public func url(database: String) -> String {
         "postgres://postgres@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
 
@@ -128,7 +156,7 @@ final class PostgresServer: Sendable {
     }
 
     /// A TCP port of 127.0.0.1 that nothing listens on now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure("socket() failed") }
         defer { close(descriptor) }
@@ -146,31 +174,9 @@ final class PostgresServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+    /// Why the server or one of its commands failed.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
     }
-}
-
-/// Runs one ``PostgresServer`` around a whole suite (see
-/// ``PostgresServer/shared``) and destroys it afterwards, passed or failed.
-struct SharedPostgresServer: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
-
-    func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
-        let server = try await PostgresServer.start()
-        do {
-            try await PostgresServer.$shared.withValue(server) { try await function() }
-        } catch {
-            await server.destroy()
-            throw error
-        }
-        await server.destroy()
-    }
-}
-
-extension Trait where Self == SharedPostgresServer {
-    /// A PostgreSQL server for the suite, in ``PostgresServer/shared``.
-    static var postgresServer: Self { SharedPostgresServer() }
 }
