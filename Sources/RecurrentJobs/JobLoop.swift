@@ -204,7 +204,12 @@ final class JobLoop {
         // At most one checkpoint in flight: when the disk is slower than the
         // interval, training waits rather than letting unwritten checkpoints
         // (and the progress a crash would lose) pile up.
-        if checkpoint { job.writer.waitForQueue() }
+        // A job whose lease was lost meanwhile stops at once rather than
+        // waiting for a write that will be refused (or hangs on a dead
+        // connection until the store gives it up).
+        if checkpoint, !job.writer.waitForQueue(unless: { job.leaseIsLost }) {
+            throw StoreWriteError(message: "the job's lease was lost", leaseLost: true)
+        }
         let samples = job.samples.take()
         var written = figures
         written.greedyText = job.samples.latestGreedy

@@ -64,6 +64,18 @@ final class JobWriter: Sendable {
     /// Waits until every queued write has been tried.
     func waitForQueue() { queue.sync {} }
 
+    /// Waits until every queued write has been tried, or until `giveUp`
+    /// (asked every 50 ms) says to stop waiting; returns whether the queue
+    /// drained.
+    func waitForQueue(unless giveUp: () -> Bool) -> Bool {
+        let drained = DispatchSemaphore(value: 0)
+        queue.async { drained.signal() }
+        while drained.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            if giveUp() { return false }
+        }
+        return true
+    }
+
     /// Throws the first write that failed (other than a storage fault).
     func checkFailure() throws {
         if let failure = failure.withLock({ $0 }) { throw failure }

@@ -154,6 +154,9 @@ public final class TrainingJob: Sendable {
         }
     }
 
+    /// Whether the job has been told that its lease is lost.
+    var leaseIsLost: Bool { control.withLock { $0.command == .leaseLost } }
+
     /// The settings as last set.
     var settings: MutableSettings { control.withLock { $0.settings } }
 
