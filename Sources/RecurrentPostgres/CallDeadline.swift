@@ -30,41 +30,43 @@ struct CallDeadline: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 race.begin(continuation)
-                race.start(Task {
+                race.start(work: Task {
                     do {
                         race.finish(.success(try await operation { race.markLeased() }))
                     } catch {
                         race.finish(.failure(error))
                     }
-                })
-                Task { await watch(race) }
+                }, watcher: Task { await watch(race) })
             }
         } onCancel: {
             race.finish(.failure(CancellationError()))
         }
     }
 
-    /// Ends the race with a timeout when a limit passes first.
+    /// Ends the race with a timeout when a limit passes first. It sleeps
+    /// until each limit (no polling) and is cancelled when the call ends.
     private func watch<T>(_ race: Race<T>) async {
         let start = ContinuousClock.now
-        while !race.isFinished {
-            let waited = ContinuousClock.now - start
-            if !race.isLeased {
-                let knownDown = failFastWhenDown && waited >= Self.knownDownWait
-                    && failures.recent(within: .seconds(3)) != nil
-                if waited >= connectionTimeout || knownDown {
-                    let failure = PostgresFault.NoConnection(timeout: waited,
-                                                             lastFailure: failures.recent(within: connectionTimeout + .seconds(5)))
-                    race.finish(.failure(failure))
-                    return
-                }
-            } else if waited >= operationTimeout {
-                logger.error("a database call took longer than \(operationTimeout) and was abandoned")
-                race.finish(.failure(PostgresFault.CallTimedOut(limit: operationTimeout)))
-                return
-            }
-            try? await Task.sleep(for: .milliseconds(100))
+        func sleep(until limit: Duration) async -> Bool {
+            let left = limit - (ContinuousClock.now - start)
+            if left > .zero { try? await Task.sleep(for: left) }
+            return !Task.isCancelled && !race.isFinished
         }
+        if failFastWhenDown, connectionTimeout > Self.knownDownWait {
+            guard await sleep(until: Self.knownDownWait) else { return }
+            if !race.isLeased, failures.recent(within: .seconds(3)) != nil { return timeOut(race, since: start) }
+        }
+        guard await sleep(until: connectionTimeout) else { return }
+        if !race.isLeased { return timeOut(race, since: start) }
+        guard await sleep(until: operationTimeout) else { return }
+        logger.error("a database call took longer than \(operationTimeout) and was abandoned")
+        race.finish(.failure(PostgresFault.CallTimedOut(limit: operationTimeout)))
+    }
+
+    private func timeOut<T>(_ race: Race<T>, since start: ContinuousClock.Instant) {
+        let waited = ContinuousClock.now - start
+        race.finish(.failure(PostgresFault.NoConnection(timeout: waited,
+                                                        lastFailure: failures.recent(within: connectionTimeout + .seconds(5)))))
     }
 }
 
@@ -75,6 +77,7 @@ private final class Race<T: Sendable>: Sendable {
         var continuation: CheckedContinuation<T, any Error>?
         var result: Result<T, any Error>?
         var work: Task<Void, Never>?
+        var watcher: Task<Void, Never>?
         var leased = false
     }
 
@@ -96,23 +99,28 @@ private final class Race<T: Sendable>: Sendable {
         if let early { continuation.resume(with: early) }
     }
 
-    func start(_ work: Task<Void, Never>) {
-        let finished = state.withLock { state -> Bool in
+    func start(work: Task<Void, Never>, watcher: Task<Void, Never>) {
+        let result = state.withLock { state -> Result<T, any Error>? in
             state.work = work
-            return state.result != nil
+            state.watcher = watcher
+            return state.result
         }
-        if finished { work.cancel() }
+        guard let result else { return }
+        watcher.cancel()
+        if case .failure = result { work.cancel() }
     }
 
     /// Records the first result and resumes the caller with it; later ones are dropped.
     func finish(_ result: Result<T, any Error>) {
-        let (continuation, work) = state.withLock { state -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?) in
-            guard state.result == nil else { return (nil, nil) }
+        let taken = state.withLock { state -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?, Task<Void, Never>?)? in
+            guard state.result == nil else { return nil }
             state.result = result
             defer { state.continuation = nil }
-            return (state.continuation, state.work)
+            return (state.continuation, state.work, state.watcher)
         }
+        guard let (continuation, work, watcher) = taken else { return }
         continuation?.resume(with: result)
+        watcher?.cancel()
         if case .failure = result { work?.cancel() }
     }
 }
