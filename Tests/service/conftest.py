@@ -45,10 +45,15 @@ def make_server(workdir):
     try:
         yield make
     finally:
-        for server in servers:
-            if server.alive():
-                server.process.kill()
-                server.process.wait(timeout=10)
+        kill_all(servers)
+
+
+def kill_all(servers):
+    """SIGKILL to every server still running (one stopped with SIGSTOP too)."""
+    for server in servers:
+        if server.alive():
+            server.process.kill()
+            server.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -75,10 +80,7 @@ def make_node(workdir):
     try:
         yield make
     finally:
-        for server in servers:
-            if server.alive():
-                server.process.kill()
-                server.process.wait(timeout=10)
+        kill_all(servers)
 
 
 # PostgreSQL: one server for the whole run, started by the first test that
