@@ -9,6 +9,9 @@ let engineSettings: [SwiftSetting] = [
     .unsafeFlags(["-O", "-enforce-exclusivity=unchecked", "-target-cpu", "haswell"]),
 ]
 
+let applePlatforms: [Platform] = [.macOS, .macCatalyst, .iOS, .tvOS, .watchOS, .visionOS]
+let nonApplePlatforms: [Platform] = [.linux, .android, .windows, .openbsd, .wasi]
+
 let package = Package(
     name: "Recurrent",
     platforms: [.macOS(.v15)],
@@ -33,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // `swift package generate-documentation --target Recurrent` (DocC).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -45,10 +50,27 @@ let package = Package(
             name: "CPackedProduct",
             cSettings: [.unsafeFlags(["-O3"])]
         ),
+        // The per-thread floating-point mode (flushing subnormals to zero) on
+        // x86-64 and arm64.
+        .target(name: "CFloatingPoint"),
+        // The engine. Products run through OpenBLAS on Linux and through
+        // Accelerate, the system's BLAS, on Apple platforms.
         .target(
             name: "Recurrent",
-            dependencies: ["COpenBLAS", "CPackedProduct"],
-            swiftSettings: engineSettings
+            dependencies: [
+                .target(name: "COpenBLAS", condition: .when(platforms: nonApplePlatforms)),
+                "CPackedProduct",
+                "CFloatingPoint",
+            ],
+            swiftSettings: engineSettings,
+            linkerSettings: [.linkedFramework("Accelerate", .when(platforms: applePlatforms))]
+        ),
+        // What the executables do before anything else: choose OpenBLAS's
+        // kernels for this CPU (not part of any library product, since it
+        // re-executes the process).
+        .target(
+            name: "RecurrentLaunch",
+            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: nonApplePlatforms))]
         ),
         // One training run (settings, resume, divergence, progress figures),
         // shared by `recurrent train` and the service's jobs.
@@ -109,6 +131,7 @@ let package = Package(
             name: "RecurrentCLI",
             dependencies: [
                 "Recurrent",
+                "RecurrentLaunch",
                 "RecurrentTraining",
                 "RecurrentSQLite",
                 "RecurrentHTTP",
@@ -118,7 +141,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RecurrentBench",
-            dependencies: ["Recurrent"],
+            dependencies: ["Recurrent", "RecurrentLaunch"],
             swiftSettings: engineSettings
         ),
         .testTarget(

@@ -5,7 +5,9 @@
 /// `n + 1` predictions (each character, then END), `loss = cost / (n + 1)` and
 /// `perplexity = exp(loss)`. (The original reported `2^(Σ −log2 p / (n − 1))`.)
 public final class CharacterModel: @unchecked Sendable {
+    /// The characters the model knows.
     public let vocabulary: Vocabulary
+    /// The network: embedding, recurrent layers and decoder.
     public let network: RecurrentNetwork
 
     /// A freshly initialised model for `vocabulary`.
@@ -23,8 +25,11 @@ public final class CharacterModel: @unchecked Sendable {
         self.network = network
     }
 
+    /// The kind of recurrent layer.
     public var generator: Generator { network.generator }
+    /// The hidden size of each layer, first to last.
     public var hiddenSizes: [Int] { network.hiddenSizes }
+    /// The size of each character's embedding.
     public var letterSize: Int { network.letterSize }
 
     /// A deep copy (weights only), for example a snapshot to sample from while
@@ -96,6 +101,7 @@ public struct Evaluation: Sendable, Equatable, Codable {
     /// Σ −ln p over every prediction.
     public var totalCost = 0.0
 
+    /// An empty evaluation: nothing scored yet.
     public init() {}
 
     /// `totalCost / predictions` (0 when nothing was evaluated).
@@ -110,6 +116,8 @@ public struct Evaluation: Sendable, Equatable, Codable {
         case perplexity
     }
 
+    /// Writes the counts, the total cost, and the derived mean loss and perplexity
+    /// (snake-case keys, as the service's JSON has them).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(sentences, forKey: .sentences)
@@ -120,6 +128,7 @@ public struct Evaluation: Sendable, Equatable, Codable {
         try container.encode(perplexity, forKey: .perplexity)
     }
 
+    /// Reads what ``encode(to:)`` wrote; the mean loss and perplexity are derived again.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         sentences = try container.decode(Int.self, forKey: .sentences)
@@ -133,11 +142,13 @@ public struct Evaluation: Sendable, Equatable, Codable {
 /// constant memory: two graphs take turns, so the state from the previous step
 /// stays valid while the next is computed.
 public final class InferenceStepper {
+    /// The network: embedding, recurrent layers and decoder.
     public let network: RecurrentNetwork
     private let graphs = [Graph(recordsBackward: false), Graph(recordsBackward: false)]
     private var turn = 0
     private var states: [LayerState]
 
+    /// A stepper that starts from the network's zero state.
     public init(network: RecurrentNetwork) {
         self.network = network
         states = network.zeroState(graphs[1], batch: 1)

@@ -21,6 +21,7 @@ public struct TrainingSettings: Sendable, Equatable {
     /// for all four at 0.002.
     public static let textDefaultLearningRate = 0.002
 
+    /// Settings; the defaults are the original demo's.
     public init(learningRate: Float = 0.01, regc: Float = 1e-6, clipval: Float = 5, batchSize: Int = 1, dropout: Float = 0) {
         self.learningRate = learningRate
         self.regc = regc
@@ -52,7 +53,9 @@ public struct TickResult: Sendable, Equatable {
 /// All working memory (graph outputs, index buffers) is allocated on the first
 /// ticks and reused afterwards.
 public final class CharacterTrainer: @unchecked Sendable {
+    /// The model being trained, updated in place.
     public let model: CharacterModel
+    /// The solver that applies each tick's gradients, with its state.
     public let solver: Solver
     /// Settings used by the next tick.
     public var settings: TrainingSettings
@@ -124,6 +127,7 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
     case noSentences
     case unknownCharacter(sentence: Int, Vocabulary.UnknownCharacter)
 
+    /// A sentence for a person, naming the sentence at fault.
     public var description: String {
         switch self {
         case .noSentences: "the training text has no sentence (every line is empty after trimming)"

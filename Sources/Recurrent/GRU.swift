@@ -9,9 +9,13 @@
 /// (`W?x`: `H x prev`, `W?h`: `H x H`, `b?`: `H x 1`). The three gates' weights
 /// live in one block (rows r, z, n) and the named matrices are views of it.
 public final class GRULayer: RecurrentLayer, @unchecked Sendable {
+    /// Rows of the input: the letter size, or the previous layer's hidden size.
     public let inputSize: Int
+    /// Rows of the hidden state.
     public let hiddenSize: Int
+    /// A GRU carries no cell state.
     public var hasCell: Bool { false }
+    /// The named weights and biases (views of one block).
     public let parameters: [NamedParameter]
     let blocks: GateBlocks
 
@@ -26,8 +30,10 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         }
     }
 
+    /// The matrices that own the parameters' memory.
     public var storage: [Matrix] { blocks.all }
 
+    /// One time step: the new hidden state, its backward step recorded on `graph`.
     public func step(_ graph: Graph, input: Matrix, state: LayerState) -> LayerState {
         LayerState(hidden: graph.gruCell(self, input: input, hidden: state.hidden))
     }

@@ -10,7 +10,9 @@
 public enum GradientCheck {
     /// The worst error found in one parameter.
     public struct Result: Sendable, Equatable {
+        /// The parameter's name, e.g. `Wix0`.
         public let name: String
+        /// The largest relative error over the parameter's elements.
         public let worstRelativeError: Double
         /// Number of elements compared.
         public let checked: Int

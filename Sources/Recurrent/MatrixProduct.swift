@@ -1,4 +1,8 @@
+#if canImport(Accelerate)
+import Accelerate
+#else
 import COpenBLAS
+#endif
 
 /// Matrix products on raw row-major buffers: OpenBLAS for matrix-matrix
 /// shapes large enough to gain from it, SIMD loops for matrix-vector products
@@ -210,41 +214,5 @@ enum MatrixProduct {
             index += 1
         }
         return sum
-    }
-}
-
-/// Controls the threads OpenBLAS uses for large products.
-public enum BLASThreads {
-    /// Sets the number of threads OpenBLAS uses for each product (process-wide).
-    /// Worker threads it creates now inherit the caller's floating-point mode,
-    /// so the caller first switches to flushing subnormals to zero.
-    public static func set(_ count: Int) {
-        FloatingPointMode.withSubnormalsFlushedToZero {
-            openblas_set_num_threads(Int32(max(1, count)))
-        }
-    }
-
-    /// The number of threads OpenBLAS currently uses.
-    public static var current: Int { Int(openblas_get_num_threads()) }
-}
-
-/// The floating-point mode of the threads that train.
-public enum FloatingPointMode {
-    /// Whether the calling thread treats subnormal floats as zero now.
-    public static var flushesSubnormals: Bool { recurrent_flushes_subnormals() != 0 }
-
-    /// Runs `body` with subnormal floats treated as zero on the calling
-    /// thread (x86 FTZ and DAZ), then restores the thread's previous mode.
-    ///
-    /// Gradients that shrink through many time steps reach the subnormal
-    /// range, where every multiply is about a hundred times slower; the values
-    /// lost are below 1.2e-38. The mode is scoped because it is per thread and
-    /// also changes how doubles are read: left on a shared thread (a Dispatch
-    /// worker, a concurrency-pool thread serving requests) it made a valid
-    /// subnormal number in a JSON body read as zero, or fail to parse.
-    public static func withSubnormalsFlushedToZero<Result>(_ body: () throws -> Result) rethrows -> Result {
-        let previous = recurrent_flush_subnormals_to_zero()
-        defer { recurrent_restore_floating_point_mode(previous) }
-        return try body()
     }
 }

@@ -13,8 +13,10 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     /// weights, one for the forward and one for the backward products (see `WindowPass`).
     public let packedBytes: Int
 
+    /// Everything together.
     public var totalBytes: Int { parameterBytes + workingBytes + packedBytes }
 
+    /// The total and its parts in megabytes, for a person.
     public var description: String {
         "about \(Self.megabytes(totalBytes)) (\(Self.megabytes(parameterBytes)) for parameters and solver state, "
             + "\(Self.megabytes(workingBytes)) working memory)"

@@ -3,20 +3,26 @@ import Foundation
 /// A model file that could not be read, with the field to blame
 /// (a dotted path such as `model.Wix0.w`).
 public struct ModelFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The dotted path of the field at fault (empty for the file as a whole).
     public let field: String
+    /// What is wrong with it.
     public let message: String
 
+    /// An error about `field`.
     public init(field: String, _ message: String) {
         self.field = field
         self.message = message
     }
 
+    /// `field: message`, or the message alone.
     public var description: String { field.isEmpty ? message : "\(field): \(message)" }
 }
 
 /// A model read from a file, with the solver state it carried.
 public struct LoadedModel: @unchecked Sendable {
+    /// The model, ready to sample or train.
     public let model: CharacterModel
+    /// The solver with the state the file carried (fresh when it had none).
     public let solver: Solver
     /// Whether the file had a `solver` field (the original's pretrained file has none).
     public let hadSolverState: Bool

@@ -26,7 +26,9 @@ public protocol ModelTrainer: AnyObject, Sendable {
 extension CharacterTrainer: ModelTrainer {
     /// Sentence corpora have no validation part.
     public var latestValidation: ValidationResult? { nil }
+    /// Sentence corpora have no validation part.
     public var bestValidation: ValidationResult? { nil }
+    /// No validation, so no best weights apart from the current ones.
     public var bestModel: CharacterModel? { nil }
 }
 

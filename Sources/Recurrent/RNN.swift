@@ -1,8 +1,12 @@
 /// One vanilla RNN layer (SPEC section 3): `h = relu(Wxh·x + Whh·h' + bhh)`.
 public final class RNNLayer: RecurrentLayer, @unchecked Sendable {
+    /// Rows of the input: the letter size, or the previous layer's hidden size.
     public let inputSize: Int
+    /// Rows of the hidden state.
     public let hiddenSize: Int
+    /// A plain RNN carries no cell state.
     public var hasCell: Bool { false }
+    /// The named weights and bias (views of one block).
     public let parameters: [NamedParameter]
     let blocks: GateBlocks
 
@@ -14,8 +18,10 @@ public final class RNNLayer: RecurrentLayer, @unchecked Sendable {
         parameters = blocks.views(block: 0, names: ("Wxh\(index)", "Whh\(index)", "bhh\(index)"), hiddenSize: hiddenSize)
     }
 
+    /// The matrices that own the parameters' memory.
     public var storage: [Matrix] { blocks.all }
 
+    /// One time step: the new hidden state, its backward step recorded on `graph`.
     public func step(_ graph: Graph, input: Matrix, state: LayerState) -> LayerState {
         LayerState(hidden: graph.rnnCell(self, input: input, hidden: state.hidden))
     }

@@ -32,6 +32,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable, Equatable {
     /// The four state words, for checkpoints.
     public var state: [UInt64] { [s0, s1, s2, s3] }
 
+    /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = rotate(s1 &* 5, 7) &* 9
         let shifted = s1 << 17

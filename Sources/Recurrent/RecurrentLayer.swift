@@ -5,6 +5,7 @@ public struct NamedParameter: @unchecked Sendable {
     /// The matrix (often a view into a layer's fused weight block).
     public let matrix: Matrix
 
+    /// Names `matrix`.
     public init(name: String, matrix: Matrix) {
         self.name = name
         self.matrix = matrix
@@ -18,6 +19,7 @@ public struct LayerState {
     /// The LSTM's cell state, `hiddenSize x batch`; `nil` for other layers.
     public var cell: Matrix?
 
+    /// A state of `hidden` and, for an LSTM, `cell`.
     public init(hidden: Matrix, cell: Matrix? = nil) {
         self.hidden = hidden
         self.cell = cell

@@ -9,13 +9,17 @@ public enum Generator: String, Sendable, CaseIterable, Codable {
 /// Inputs and outputs are indices `0...V`, index 0 being START as an input and
 /// END as a target. A step processes a batch: one index per sequence.
 public final class RecurrentNetwork: @unchecked Sendable {
+    /// The kind of every layer.
     public let generator: Generator
     /// `V + 1`: the vocabulary plus START/END.
     public let symbolCount: Int
+    /// The size of each symbol's embedding.
     public let letterSize: Int
+    /// The hidden size of each layer, first to last.
     public let hiddenSizes: [Int]
     /// `Wil`, `(V+1) x letterSize`.
     public let embedding: Matrix
+    /// The recurrent layers, input side first.
     public let layers: [any RecurrentLayer]
     /// `Whd`, `(V+1) x H_last`.
     public let decoderWeights: Matrix

@@ -11,6 +11,7 @@ public struct SequenceGrid: Sendable {
     /// `steps x width` targets, row-major; negative means masked.
     public private(set) var targets: [Int] = []
 
+    /// An empty grid; ``reset(width:)`` sizes it.
     public init() {}
 
     /// Empties the grid for `width` sequences, keeping its storage.

@@ -45,6 +45,7 @@ public final class Solver: @unchecked Sendable {
     /// Adam's step count.
     public private(set) var adamSteps: Int = 0
 
+    /// A solver with no state yet; it creates each parameter's on its first step.
     public init(optimizer: Optimizer = .rmsprop) {
         self.optimizer = optimizer
     }

@@ -19,6 +19,7 @@ public struct TextTrainingOptions: Sendable, Equatable {
     /// With dropout, the random masks depend on this number.
     public var workers = 1
 
+    /// Options; the defaults are char-rnn's, with one worker.
     public init(sequenceLength: Int = 64, validationFraction: Double = 0.05, validationInterval: Int = 200,
                 validationLimit: Int = 200_000, learningRateDecay: Float = 1, workers: Int = 1) {
         self.sequenceLength = sequenceLength
@@ -49,11 +50,15 @@ public struct ValidationResult: Sendable, Equatable {
 /// through time). Validation runs every `validationInterval` ticks; the best
 /// weights by validation loss are kept.
 public final class TextTrainer: @unchecked Sendable {
+    /// The model being trained, updated in place.
     public let model: CharacterModel
+    /// The solver that applies each tick's gradients, with its state.
     public let solver: Solver
     /// Settings used by the next tick (`batchSize` is fixed at creation).
     public var settings: TrainingSettings
+    /// The settings fixed for the run.
     public let options: TextTrainingOptions
+    /// The encoded text and its training and validation parts.
     public let corpus: TextCorpus
     /// The generator for dropout.
     public var random: RandomSource

@@ -57,9 +57,11 @@ public struct Vocabulary: Sendable, Equatable {
 
     /// A text's character that the vocabulary lacks.
     public struct UnknownCharacter: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The character the vocabulary lacks.
         public let character: Unicode.Scalar
         /// Position in the text, counted in characters (Unicode scalars).
         public let offset: Int
+        /// A sentence for a person, with the character and its offset.
         public var description: String {
             "character \(String(character).debugDescription) (U+\(String(character.value, radix: 16, uppercase: true))) at position \(offset) is not in the model's vocabulary"
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Recurrent
+import RecurrentLaunch
 
 // Prints characters trained per second (forward, backward and solver step) as
 // the median of several timed runs after a warm-up.
@@ -14,7 +15,7 @@ import Recurrent
 //   swift run -c release recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME]
 //                                        [--way single|blas|workers|validate]
 
-BLASKernels.selectFastKernels()
+OpenBLASKernelChoice.applyBeforeStart()
 
 struct Configuration {
     let name: String

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Recurrent
 import RecurrentHTTP
+import RecurrentLaunch
 
 /// The `recurrent` command: trains, samples, evaluates and checks character
 /// models from the shell.
@@ -25,7 +26,7 @@ struct RecurrentCommand: ParsableCommand {
     /// print usage text and exit 64).
     static func main() {
         // Before anything else: may restart the process once with faster BLAS kernels.
-        BLASKernels.selectFastKernels()
+        OpenBLASKernelChoice.applyBeforeStart()
         do {
             var command = try parseAsRoot()
             try command.run()

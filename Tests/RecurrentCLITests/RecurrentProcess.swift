@@ -47,7 +47,7 @@ enum RecurrentProcess {
     struct MissingExecutable: Error, CustomStringConvertible {
         let searched: [String]
         var description: String {
-            "the `recurrent` executable was not found next to the test bundle; build it (swift build --product recurrent) "
+            "the `recurrent` executable was not found next to the test bundle; build it (swift build --build-tests, or -c release for both) "
                 + "or set RECURRENT_BINARY. Looked at: \(searched.joined(separator: ", "))"
         }
     }

@@ -60,8 +60,7 @@ import Testing
 
     /// The README's example: one layer `h = W·x + b`, a gradient set by hand,
     /// backward, one solver step.
-    @Test func readmeExampleRuns() {
-        // --- README example: begin
+    @Test func oneStepMovesOutputsTheWayTheirGradientsAsk() {
         var random = RandomSource(seed: 1)
         let weights = Matrix(rows: 2, columns: 3)            // W, 2 x 3
         weights.randomize(scale: 0.08, using: &random)
@@ -79,7 +78,6 @@ import Testing
                     learningRate: 0.01, regc: 0.0001, clipval: 5)
         let inference = Graph(recordsBackward: false)
         let after = inference.add(inference.mul(weights, x), bias)
-        // --- README example: end
         #expect(after.values[0] > h.values[0])
         #expect(after.values[1] < h.values[1])
     }

@@ -3,7 +3,7 @@ port with a database in a temporary folder, a headless Chromium driven by
 Selenium (the system chromedriver), the console watcher, and small helpers
 that read and drive the page.
 
-Environment: RECURRENT_BINARY (default .build/debug/recurrent),
+Environment: RECURRENT_BINARY (default .build/release/recurrent),
 CHROMIUM (default /usr/bin/chromium), CHROMEDRIVER (default /usr/bin/chromedriver).
 """
 
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = ROOT / "public"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PRETRAINED = PUBLIC / "pretrained" / "lstm-100.json"
-BINARY = ROOT / os.environ.get("RECURRENT_BINARY", ".build/debug/recurrent")
+BINARY = ROOT / os.environ.get("RECURRENT_BINARY", ".build/release/recurrent")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 
@@ -81,7 +81,7 @@ def running_server(arguments, environment=None):
     base URL; `environment` replaces the RECURRENT_ variables of this process."""
     if not BINARY.exists():
         pytest.fail(f"the server binary {BINARY} does not exist: build it with "
-                    "`swift build --product recurrent` or set RECURRENT_BINARY")
+                    "`swift build -c release --product recurrent` or set RECURRENT_BINARY")
     folder = Path(tempfile.mkdtemp(prefix="recurrent-page-"))
     port = free_port()
     log = open(folder / "server.log", "w+b")

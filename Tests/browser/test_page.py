@@ -9,7 +9,7 @@ browser's console must hold no errors other than those the test expected.
 
 Screenshots of the main states go to artifacts/screenshots/.
 
-Environment: RECURRENT_BINARY (default .build/debug/recurrent),
+Environment: RECURRENT_BINARY (default .build/release/recurrent),
 CHROMIUM (default /usr/bin/chromium), CHROMEDRIVER (default /usr/bin/chromedriver).
 """
 

@@ -1,7 +1,7 @@
 """Shared pieces of the service reliability suite (Tests/service).
 
 Every test starts the real `recurrent serve` binary ($RECURRENT_BINARY, default
-.build/debug/recurrent) on a free loopback port with a database in a fresh
+.build/release/recurrent) on a free loopback port with a database in a fresh
 temporary folder (harness.py), and kills it and removes the folder even when
 the test fails. Figures measured by the tests (fuzz cases, kills
 survived, latencies, ...) are printed at the end of the run and written to

@@ -18,7 +18,7 @@ class HarnessError(AssertionError):
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = ROOT / "public"
-BINARY = ROOT / os.environ.get("RECURRENT_BINARY", ".build/debug/recurrent")
+BINARY = ROOT / os.environ.get("RECURRENT_BINARY", ".build/release/recurrent")
 ARTIFACTS = ROOT / "artifacts"
 
 CORPUS = "\n".join([
@@ -112,7 +112,7 @@ class Server:
         assert self.process is None or self.process.poll() is not None, "the server is already running"
         if not self.binary.exists():
             raise HarnessError(f"the server binary {self.binary} does not exist: build it with "
-                               "`swift build --product recurrent` or set RECURRENT_BINARY")
+                               "`swift build -c release --product recurrent` or set RECURRENT_BINARY")
         self.port = free_port()
         self.starts += 1
         log = open(self.log_path, "ab")
