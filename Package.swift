@@ -1,14 +1,6 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The engine's hot loops are compiled with optimisation even in debug builds,
-// so the test suite (which builds in debug) trains at a useful speed, and for
-// Haswell-class x86-64 (AVX2 and FMA, every x86 server CPU since 2013) so its SIMD
-// loops use 256-bit fused multiply-adds.
-let engineSettings: [SwiftSetting] = [
-    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked", "-target-cpu", "haswell"]),
-]
-
 let package = Package(
     name: "Recurrent",
     platforms: [.macOS(.v15)],
@@ -40,15 +32,12 @@ let package = Package(
             path: "Sources/COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // The packed product's AVX-512 kernel, optimised in debug builds too.
-        .target(
-            name: "CPackedProduct",
-            cSettings: [.unsafeFlags(["-O3"])]
-        ),
+        // The engine's hot kernels in C, compiled once per x86-64 level
+        // (AVX2, AVX-512) and chosen at run time (CPUKernels).
+        .target(name: "CKernels"),
         .target(
             name: "Recurrent",
-            dependencies: ["COpenBLAS", "CPackedProduct"],
-            swiftSettings: engineSettings
+            dependencies: ["COpenBLAS", "CKernels"]
         ),
         // One training run (settings, resume, divergence, progress figures),
         // shared by `recurrent train` and the service's jobs.
@@ -118,8 +107,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RecurrentBench",
-            dependencies: ["Recurrent"],
-            swiftSettings: engineSettings
+            dependencies: ["Recurrent"]
         ),
         .testTarget(
             name: "RecurrentTests",

@@ -15,6 +15,7 @@ import Recurrent
 //                                        [--way single|blas|workers|validate]
 
 BLASKernels.selectFastKernels()
+print("CPU kernels: \(CPUKernels.selected.rawValue) (best on this CPU: \(CPUKernels.best.rawValue); \(CPUKernels.environmentVariable)=auto|portable|avx2|avx512)")
 
 struct Configuration {
     let name: String
