@@ -32,14 +32,13 @@ enum LSTMStep {
                                              previousCellGradients, accumulates ? 1 : 0, width)
     }
 
-
     /// Activates the gates' preactivations in place (plus `recurrent`, the
     /// step's `4·rows x width` recurrent product, unless `nil` because it is
     /// already in), and writes `c`, `tanh(c)` and `h`.
-    static func portableForward(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?, rows: Int,
-                        previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
-                        hidden: UnsafeMutablePointer<Float>, stateStride: Int,
-                        cellTanh: UnsafeMutablePointer<Float>, tanhStride: Int, width: Int) {
+    static func portableForward(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?,
+                                rows: Int, previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
+                                hidden: UnsafeMutablePointer<Float>, stateStride: Int,
+                                cellTanh: UnsafeMutablePointer<Float>, tanhStride: Int, width: Int) {
         let block = rows * gateStride
         for row in 0..<rows {
             let i = gates + row * gateStride, state = row * stateStride

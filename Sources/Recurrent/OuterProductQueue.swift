@@ -13,8 +13,10 @@ final class OuterProductQueue {
         let target: UnsafeMutablePointer<Float>
         let rows: Int
         let columns: Int
-        var left: [UnsafePointer<Float>] = []
-        var right: [UnsafePointer<Float>] = []
+        // Appended to at every step; never accessed overlappingly, so
+        // without the run-time exclusivity checks.
+        @exclusivity(unchecked) var left: [UnsafePointer<Float>] = []
+        @exclusivity(unchecked) var right: [UnsafePointer<Float>] = []
 
         init(target: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
             self.target = target
@@ -25,7 +27,7 @@ final class OuterProductQueue {
         }
     }
 
-    private var groups: [Group] = []
+    @exclusivity(unchecked) private var groups: [Group] = []
 
     /// Queues `target[rows x columns] += left[rows] · right[columns]ᵀ`.
     func append(target: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
