@@ -1,14 +1,6 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The engine's hot loops are compiled with optimisation even in debug builds,
-// so the test suite (which builds in debug) trains at a useful speed, and for
-// Haswell-class x86-64 (AVX2 and FMA, every x86 server CPU since 2013) so its SIMD
-// loops use 256-bit fused multiply-adds.
-let engineSettings: [SwiftSetting] = [
-    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked", "-target-cpu", "haswell"]),
-]
-
 let applePlatforms: [Platform] = [.macOS, .macCatalyst, .iOS, .tvOS, .watchOS, .visionOS]
 let nonApplePlatforms: [Platform] = [.linux, .android, .windows, .openbsd, .wasi]
 
@@ -45,11 +37,9 @@ let package = Package(
             path: "Sources/COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // The packed product's AVX-512 kernel, optimised in debug builds too.
-        .target(
-            name: "CPackedProduct",
-            cSettings: [.unsafeFlags(["-O3"])]
-        ),
+        // The engine's hot kernels in C, compiled once per x86-64 level
+        // (AVX2, AVX-512) and chosen at run time (CPUKernels).
+        .target(name: "CKernels"),
         // The per-thread floating-point mode (flushing subnormals to zero) on
         // x86-64 and arm64.
         .target(name: "CFloatingPoint"),
@@ -59,10 +49,9 @@ let package = Package(
             name: "Recurrent",
             dependencies: [
                 .target(name: "COpenBLAS", condition: .when(platforms: nonApplePlatforms)),
-                "CPackedProduct",
+                "CKernels",
                 "CFloatingPoint",
             ],
-            swiftSettings: engineSettings,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: applePlatforms))]
         ),
         // What the executables do before anything else: choose OpenBLAS's
@@ -141,8 +130,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RecurrentBench",
-            dependencies: ["Recurrent", "RecurrentLaunch"],
-            swiftSettings: engineSettings
+            dependencies: ["Recurrent", "RecurrentLaunch"]
         ),
         .testTarget(
             name: "RecurrentTests",

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,8 +14,18 @@ enum Activation {
     @inline(__always)
     static func tanh(_ x: Float) -> Float { tanhf(x) }
 
-    /// Element-wise tanh, eight lanes at a time (``tanh(_:)-swift.type.method``), `target` may equal `source`.
+    /// Element-wise tanh; `target` may equal `source` (the selected level's kernel).
     static func tanh(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        Kernels.selected.table.tanh(source, target, count)
+    }
+
+    /// Element-wise logistic sigmoid; `target` may equal `source` (the selected level's kernel).
+    static func sigmoid(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        Kernels.selected.table.sigmoid(source, target, count)
+    }
+
+    /// Element-wise tanh, eight lanes at a time (``tanh(_:)-swift.type.method``), `target` may equal `source`.
+    static func portableTanh(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
         var index = 0
         while index + 8 <= count {
             MatrixProduct.store(tanh(MatrixProduct.load(source + index)), target + index)
@@ -27,7 +38,7 @@ enum Activation {
     }
 
     /// Element-wise logistic sigmoid, eight lanes at a time; `target` may equal `source`.
-    static func sigmoid(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+    static func portableSigmoid(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
         var index = 0
         while index + 8 <= count {
             MatrixProduct.store(sigmoid(MatrixProduct.load(source + index)), target + index)
@@ -50,10 +61,10 @@ enum Activation {
         let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
         // Adding 1.5·2²³ rounds to an integer held in the low mantissa bits,
         // which avoids a (slow, scalarised) float-to-integer conversion.
-        let shifted = SIMD8<Float>(repeating: 12_582_912).addingProduct(clamped, SIMD8(repeating: 1.442_695_04))
+        let shifted = SIMD8<Float>(repeating: 12_582_912).plusProduct(clamped, SIMD8(repeating: 1.442_695_04))
         let n = shifted - 12_582_912
-        var r = clamped.addingProduct(n, SIMD8(repeating: -0.693_359_375))
-        r = r.addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))
+        var r = clamped.plusProduct(n, SIMD8(repeating: -0.693_359_375))
+        r = r.plusProduct(n, SIMD8(repeating: 2.121_944_4e-4))
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
         p = p * r + 1.398_199_95e-3
         p = p * r + 8.333_451_9e-3

@@ -60,14 +60,14 @@ public final class CharacterTrainer: @unchecked Sendable {
     /// Settings used by the next tick.
     public var settings: TrainingSettings
     /// The generator for sentence choice and dropout.
-    public var random: RandomSource
+    @exclusivity(unchecked) public var random: RandomSource
     /// Ticks run so far.
     public var ticks = 0
     /// The training sentences, encoded.
     public let sentences: [[Int]]
 
     private let graph = Graph()
-    private var grid = SequenceGrid()
+    @exclusivity(unchecked) private var grid = SequenceGrid()
 
     /// A trainer; throws ``TrainingError`` when there is no sentence or a
     /// sentence has a character outside the model's vocabulary.

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The GRU cell's element-wise step, written once for the graph's fused cell
 /// and the window pass:
 ///
@@ -6,10 +8,39 @@
 /// The candidate's product with `r⊙h'` splits each direction in two halves,
 /// run around it. Rows, strides and the graph's single row are as in ``LSTMStep``.
 enum GRUStep {
+    // The selected level's kernels (``CPUKernels``); the Swift bodies below are the portable level.
+    static func gates(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?, rows: Int,
+                      previous: UnsafePointer<Float>, stateStride: Int,
+                      resetHidden: UnsafeMutablePointer<Float>, resetStride: Int, width: Int) {
+        Kernels.selected.table.gru_gates(gates, gateStride, recurrent, rows, previous, stateStride, resetHidden, resetStride,
+                                         width)
+    }
+
+    static func output(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?, rows: Int,
+                       previous: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>, stateStride: Int, width: Int) {
+        Kernels.selected.table.gru_output(gates, gateStride, recurrent, rows, previous, hidden, stateStride, width)
+    }
+
+    static func backwardOutput(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>, gateStride: Int,
+                               rows: Int, outputGradients: UnsafePointer<Float>, previous: UnsafePointer<Float>,
+                               stateStride: Int, hiddenNext: UnsafePointer<Float>?,
+                               previousGradients: UnsafeMutablePointer<Float>, accumulates: Bool, width: Int) {
+        Kernels.selected.table.gru_backward_output(gates, gateGradients, gateStride, rows, outputGradients, previous,
+                                                  stateStride, hiddenNext, previousGradients, accumulates ? 1 : 0, width)
+    }
+
+    static func backwardReset(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>, gateStride: Int,
+                              rows: Int, previous: UnsafePointer<Float>, stateStride: Int,
+                              resetGradients: UnsafePointer<Float>, previousGradients: UnsafeMutablePointer<Float>,
+                              width: Int) {
+        Kernels.selected.table.gru_backward_reset(gates, gateGradients, gateStride, rows, previous, stateStride,
+                                                  resetGradients, previousGradients, width)
+    }
+
     /// Activates the r and z preactivations in place (plus `recurrent`, the
     /// `2·rows x width` recurrent product of their rows, unless `nil`) and
     /// writes `r⊙h'`, the candidate's recurrent input.
-    static func gates(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?, rows: Int,
+    static func portableGates(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?, rows: Int,
                       previous: UnsafePointer<Float>, stateStride: Int,
                       resetHidden: UnsafeMutablePointer<Float>, resetStride: Int, width: Int) {
         let block = rows * gateStride
@@ -39,7 +70,7 @@ enum GRUStep {
 
     /// Activates the candidate `n` in place (plus `recurrent`, its `rows x
     /// width` product with `r⊙h'`, unless `nil`) and writes `h`.
-    static func output(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?, rows: Int,
+    static func portableOutput(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?, rows: Int,
                        previous: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>, stateStride: Int, width: Int) {
         let block = rows * gateStride
         for row in 0..<rows {
@@ -70,7 +101,7 @@ enum GRUStep {
     /// `dh⊙(1 − z)`, the direct part of the previous state's gradient, into
     /// `previousGradients` (added when `accumulates`). `hiddenNext` and
     /// `previousGradients` are `rows x width`, contiguous.
-    static func backwardOutput(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>, gateStride: Int,
+    static func portableBackwardOutput(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>, gateStride: Int,
                                rows: Int, outputGradients: UnsafePointer<Float>, previous: UnsafePointer<Float>,
                                stateStride: Int, hiddenNext: UnsafePointer<Float>?,
                                previousGradients: UnsafeMutablePointer<Float>, accumulates: Bool, width: Int) {
@@ -109,7 +140,7 @@ enum GRUStep {
     /// Second half: from `resetGradients`, the gradient of `r⊙h'` (the
     /// candidate's product transposed, `rows x width` contiguous), the r
     /// preactivation gradient, and adds `resetGradients⊙r` to `previousGradients`.
-    static func backwardReset(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>, gateStride: Int,
+    static func portableBackwardReset(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>, gateStride: Int,
                               rows: Int, previous: UnsafePointer<Float>, stateStride: Int,
                               resetGradients: UnsafePointer<Float>, previousGradients: UnsafeMutablePointer<Float>,
                               width: Int) {

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The LSTM cell's element-wise step, written once for the graph's fused cell
 /// and the window pass:
 ///
@@ -8,14 +10,35 @@
 /// `rows·gateStride` long). The window pass's rows are its batch at one step;
 /// the graph passes its whole `H x batch` block as one row, so the SIMD lanes
 /// run across all of it.
+///
+/// `forward` and `backward` run the selected level's kernels
+/// (``CPUKernels``); the Swift bodies here are the portable level.
 enum LSTMStep {
-    /// Activates the gates' preactivations in place (plus `recurrent`, the
-    /// step's `4·rows x width` recurrent product, unless `nil` because it is
-    /// already in), and writes `c`, `tanh(c)` and `h`.
     static func forward(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?, rows: Int,
                         previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
                         hidden: UnsafeMutablePointer<Float>, stateStride: Int,
                         cellTanh: UnsafeMutablePointer<Float>, tanhStride: Int, width: Int) {
+        Kernels.selected.table.lstm_forward(gates, gateStride, recurrent, rows, previousCell, cell, hidden, stateStride,
+                                            cellTanh, tanhStride, width)
+    }
+
+    static func backward(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>, gateStride: Int, rows: Int,
+                         outputGradients: UnsafePointer<Float>, previousCell: UnsafePointer<Float>, stateStride: Int,
+                         cellTanh: UnsafePointer<Float>, tanhStride: Int, hiddenNext: UnsafePointer<Float>?,
+                         cellGradients: UnsafePointer<Float>, previousCellGradients: UnsafeMutablePointer<Float>,
+                         accumulates: Bool, width: Int) {
+        Kernels.selected.table.lstm_backward(gates, gateGradients, gateStride, rows, outputGradients, previousCell,
+                                             stateStride, cellTanh, tanhStride, hiddenNext, cellGradients,
+                                             previousCellGradients, accumulates ? 1 : 0, width)
+    }
+
+    /// Activates the gates' preactivations in place (plus `recurrent`, the
+    /// step's `4·rows x width` recurrent product, unless `nil` because it is
+    /// already in), and writes `c`, `tanh(c)` and `h`.
+    static func portableForward(gates: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?,
+                                rows: Int, previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
+                                hidden: UnsafeMutablePointer<Float>, stateStride: Int,
+                                cellTanh: UnsafeMutablePointer<Float>, tanhStride: Int, width: Int) {
         let block = rows * gateStride
         for row in 0..<rows {
             let i = gates + row * gateStride, state = row * stateStride
@@ -59,7 +82,7 @@ enum LSTMStep {
     /// `previousCellGradients`, added when `accumulates`, else replacing (it
     /// may be `cellGradients` itself). `hiddenNext`, `cellGradients` and
     /// `previousCellGradients` are `rows x width`, contiguous.
-    static func backward(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>, gateStride: Int, rows: Int,
+    static func portableBackward(gates: UnsafePointer<Float>, gateGradients: UnsafeMutablePointer<Float>, gateStride: Int, rows: Int,
                          outputGradients: UnsafePointer<Float>, previousCell: UnsafePointer<Float>, stateStride: Int,
                          cellTanh: UnsafePointer<Float>, tanhStride: Int, hiddenNext: UnsafePointer<Float>?,
                          cellGradients: UnsafePointer<Float>, previousCellGradients: UnsafeMutablePointer<Float>,

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -5,9 +6,9 @@ import COpenBLAS
 #endif
 
 /// Matrix products on raw row-major buffers: OpenBLAS for matrix-matrix
-/// shapes large enough to gain from it, SIMD loops for matrix-vector products
-/// (one sequence at a time) and small shapes, where a call into BLAS costs
-/// more than the work.
+/// shapes large enough to gain from it, the selected level's kernels
+/// (``CPUKernels``) for matrix-vector products (one sequence at a time) and
+/// small shapes, where a call into BLAS costs more than the work.
 enum MatrixProduct {
     /// Below this many multiply-adds a product runs in Swift loops.
     static let blasThreshold = 24 * 24 * 24
@@ -18,21 +19,12 @@ enum MatrixProduct {
         m: Int, k: Int, n: Int, accumulate: Bool
     ) {
         if n == 1 {
-            multiplyVector(a, b, into: c, m: m, k: k, accumulate: accumulate)
-            return
-        }
-        if m * n * k >= blasThreshold {
+            Kernels.selected.table.multiply_vector(a, b, c, m, k, accumulate ? 1 : 0)
+        } else if m * n * k >= blasThreshold {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                         1, a, Int32(k), b, Int32(n), accumulate ? 1 : 0, c, Int32(n))
-            return
-        }
-        if !accumulate { c.update(repeating: 0, count: m * n) }
-        for row in 0..<m {
-            let cRow = c + row * n
-            let aRow = a + row * k
-            for inner in 0..<k {
-                addScaled(aRow[inner], b + inner * n, to: cRow, count: n)
-            }
+        } else {
+            Kernels.selected.table.multiply_small(a, b, c, m, k, n, accumulate ? 1 : 0)
         }
     }
 
@@ -53,23 +45,11 @@ enum MatrixProduct {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int
     ) {
-        if n == 1 {
-            for row in 0..<m where a[row] != 0 {
-                addScaled(a[row], b, to: c + row * k, count: k)
-            }
-            return
-        }
-        if m * n * k >= blasThreshold {
+        if n != 1 && m * n * k >= blasThreshold {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(n),
                         1, a, Int32(n), b, Int32(n), 1, c, Int32(k))
-            return
-        }
-        for row in 0..<m {
-            let aRow = a + row * n
-            let cRow = c + row * k
-            for column in 0..<k {
-                cRow[column] += dotProduct(aRow, b + column * n, count: n)
-            }
+        } else {
+            Kernels.selected.table.times_transposed_small(a, b, c, m, n, k)
         }
     }
 
@@ -79,88 +59,12 @@ enum MatrixProduct {
         m: Int, k: Int, n: Int
     ) {
         if n == 1 {
-            accumulateTransposedVector(a, b, into: c, m: m, k: k)
-            return
-        }
-        if m * n * k >= blasThreshold {
+            Kernels.selected.table.accumulate_transposed_vector(a, b, c, m, k)
+        } else if m * n * k >= blasThreshold {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(n), Int32(m),
                         1, a, Int32(k), b, Int32(n), 1, c, Int32(n))
-            return
-        }
-        for row in 0..<m {
-            let aRow = a + row * k
-            let bRow = b + row * n
-            for inner in 0..<k {
-                addScaled(aRow[inner], bRow, to: c + inner * n, count: n)
-            }
-        }
-    }
-
-    /// `c[m] (+)= A[m x k] · b[k]`, four rows at a time so each load of `b`
-    /// feeds four independent multiply-add chains.
-    static func multiplyVector(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
-                               m: Int, k: Int, accumulate: Bool) {
-        var row = 0
-        while row + 4 <= m {
-            let r0 = a + row * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
-            var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-            var index = 0
-            while index + 8 <= k {
-                let x = load(b + index)
-                s0 = s0.addingProduct(load(r0 + index), x)
-                s1 = s1.addingProduct(load(r1 + index), x)
-                s2 = s2.addingProduct(load(r2 + index), x)
-                s3 = s3.addingProduct(load(r3 + index), x)
-                index += 8
-            }
-            var d0 = s0.sum(), d1 = s1.sum(), d2 = s2.sum(), d3 = s3.sum()
-            while index < k {
-                let x = b[index]
-                d0 += r0[index] * x; d1 += r1[index] * x; d2 += r2[index] * x; d3 += r3[index] * x
-                index += 1
-            }
-            if accumulate {
-                c[row] += d0; c[row + 1] += d1; c[row + 2] += d2; c[row + 3] += d3
-            } else {
-                c[row] = d0; c[row + 1] = d1; c[row + 2] = d2; c[row + 3] = d3
-            }
-            row += 4
-        }
-        while row < m {
-            let dot = dotProduct(a + row * k, b, count: k)
-            c[row] = accumulate ? c[row] + dot : dot
-            row += 1
-        }
-    }
-
-    /// `c[k] += A[m x k]ᵀ · b[m]`, four rows of `A` per pass over `c`.
-    static func accumulateTransposedVector(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                           into c: UnsafeMutablePointer<Float>, m: Int, k: Int) {
-        var row = 0
-        while row + 4 <= m {
-            let r0 = a + row * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
-            let b0 = b[row], b1 = b[row + 1], b2 = b[row + 2], b3 = b[row + 3]
-            let v0 = SIMD8<Float>(repeating: b0), v1 = SIMD8<Float>(repeating: b1)
-            let v2 = SIMD8<Float>(repeating: b2), v3 = SIMD8<Float>(repeating: b3)
-            var index = 0
-            while index + 8 <= k {
-                var sum = load(c + index)
-                sum = sum.addingProduct(load(r0 + index), v0)
-                sum = sum.addingProduct(load(r1 + index), v1)
-                sum = sum.addingProduct(load(r2 + index), v2)
-                sum = sum.addingProduct(load(r3 + index), v3)
-                store(sum, c + index)
-                index += 8
-            }
-            while index < k {
-                c[index] += r0[index] * b0 + r1[index] * b1 + r2[index] * b2 + r3[index] * b3
-                index += 1
-            }
-            row += 4
-        }
-        while row < m {
-            addScaled(b[row], a + row * k, to: c, count: k)
-            row += 1
+        } else {
+            Kernels.selected.table.transposed_times_small(a, b, c, m, k, n)
         }
     }
 
@@ -177,42 +81,5 @@ enum MatrixProduct {
     @inline(__always)
     static func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self)
-    }
-
-    /// `y += alpha * x` over `count` elements.
-    @inline(__always)
-    static func addScaled(_ alpha: Float, _ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
-        var index = 0
-        let scale = SIMD8<Float>(repeating: alpha)
-        while index + 8 <= count {
-            store(load(y + index).addingProduct(load(x + index), scale), y + index)
-            index += 8
-        }
-        while index < count {
-            y[index] += alpha * x[index]
-            index += 1
-        }
-    }
-
-    /// The dot product of two `count`-element buffers, with SIMD partial sums.
-    @inline(__always)
-    static func dotProduct(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
-        var index = 0
-        var p0 = SIMD8<Float>(), p1 = SIMD8<Float>()
-        while index + 16 <= count {
-            p0 = p0.addingProduct(load(x + index), load(y + index))
-            p1 = p1.addingProduct(load(x + index + 8), load(y + index + 8))
-            index += 16
-        }
-        if index + 8 <= count {
-            p0 = p0.addingProduct(load(x + index), load(y + index))
-            index += 8
-        }
-        var sum = (p0 + p1).sum()
-        while index < count {
-            sum += x[index] * y[index]
-            index += 1
-        }
-        return sum
     }
 }

@@ -1,4 +1,4 @@
-import CPackedProduct
+import CKernels
 
 /// A copy of a weight matrix packed for the products of one window's time
 /// steps: the weights times a thin matrix (the batch's columns), repeated at
@@ -6,12 +6,15 @@ import CPackedProduct
 ///
 /// OpenBLAS repacks its large operand on each call, which for these shapes
 /// costs about as much as the arithmetic; packing once per window and running
-/// an AVX-512 kernel over the packed panels makes the step products about
-/// twice as fast. On CPUs without AVX-512 (``isAvailable`` false) callers use
-/// BLAS instead.
+/// an AVX-512 or AVX2 kernel over the packed panels makes the step products
+/// about twice as fast. At the portable level (``isAvailable`` false) callers
+/// use BLAS instead.
 final class PackedWeights {
-    /// Whether the packed kernel can run on this CPU.
-    static let isAvailable = recurrent_packed_product_available() != 0
+    /// Whether the selected kernel level (``CPUKernels``) has the packed product.
+    static var isAvailable: Bool { Kernels.selected.hasPackedProduct }
+
+    /// The level whose packed product ``multiply(_:stride:into:stride:width:accumulate:)`` runs.
+    private let kernels: Kernels
 
     /// Rows of the packed matrix (the product's output rows).
     private(set) var rows = 0
@@ -23,7 +26,10 @@ final class PackedWeights {
     private var scratch: UnsafeMutablePointer<Float>?
     private var scratchCapacity = 0
 
-    init() {}
+    /// Packed weights multiplied by `kernels`, which must have the packed product.
+    init(kernels: Kernels = .selected) {
+        self.kernels = kernels
+    }
 
     deinit {
         storage?.deallocate()
@@ -47,9 +53,9 @@ final class PackedWeights {
             capacity = needed
         }
         if transposed {
-            recurrent_pack_transposed(values, Int32(rows), Int32(columns), Int32(stride), storage)
+            recurrent_pack_transposed(values, Int32(rows), Int32(columns), Int32(stride), storage!)
         } else {
-            recurrent_pack(values, Int32(rows), Int32(columns), Int32(stride), storage)
+            recurrent_pack(values, Int32(rows), Int32(columns), Int32(stride), storage!)
         }
     }
 
@@ -58,7 +64,9 @@ final class PackedWeights {
     /// the given row strides.
     func multiply(_ b: UnsafePointer<Float>, stride bStride: Int, into c: UnsafeMutablePointer<Float>, stride cStride: Int,
                   width: Int, accumulate: Bool) {
-        precondition(Self.isAvailable && storage != nil, "packed product unavailable or nothing packed")
+        guard let product = kernels.table.packed_multiply, let storage else {
+            preconditionFailure("packed product unavailable or nothing packed")
+        }
         let block = Int(RECURRENT_SCRATCH_COLUMNS)
         let needed = columns * ((width + block - 1) / block) * block
         if needed > scratchCapacity {
@@ -66,8 +74,8 @@ final class PackedWeights {
             scratch = .allocate(capacity: needed)
             scratchCapacity = needed
         }
-        recurrent_packed_multiply(storage, Int32(rows), Int32(columns), b, Int32(bStride), c, Int32(cStride),
-                                  Int32(width), accumulate ? 1 : 0, scratch)
+        product(storage, Int32(rows), Int32(columns), b, Int32(bStride), c, Int32(cStride), Int32(width),
+                accumulate ? 1 : 0, scratch!)
     }
 
     /// Bytes a packed `rows x columns` matrix takes.

@@ -1,9 +1,24 @@
+import CKernels
+
 /// The vanilla RNN cell's element-wise step, `h = relu(·)`, written once for
 /// the graph's fused cell and the window pass (rows and strides as in ``LSTMStep``).
 enum RNNStep {
+    // The selected level's kernels (``CPUKernels``); the Swift bodies below are the portable level.
+    static func forward(preactivations: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?,
+                        rows: Int, hidden: UnsafeMutablePointer<Float>, stateStride: Int, width: Int) {
+        Kernels.selected.table.rnn_forward(preactivations, gateStride, recurrent, rows, hidden, stateStride, width)
+    }
+
+    static func backward(gateGradients: UnsafeMutablePointer<Float>, gateStride: Int, rows: Int,
+                         hidden: UnsafePointer<Float>, outputGradients: UnsafePointer<Float>, stateStride: Int,
+                         hiddenNext: UnsafePointer<Float>?, width: Int) {
+        Kernels.selected.table.rnn_backward(gateGradients, gateStride, rows, hidden, outputGradients, stateStride,
+                                            hiddenNext, width)
+    }
+
     /// `h = relu(preactivation + recurrent)`; without `recurrent` (`nil`:
     /// already added) `hidden` may be `preactivations` itself.
-    static func forward(preactivations: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?,
+    static func portableForward(preactivations: UnsafeMutablePointer<Float>, gateStride: Int, recurrent: UnsafePointer<Float>?,
                         rows: Int, hidden: UnsafeMutablePointer<Float>, stateStride: Int, width: Int) {
         for row in 0..<rows {
             Forward(preactivation: preactivations + row * gateStride, recurrent: recurrent.map { $0 + row * width },
@@ -24,7 +39,7 @@ enum RNNStep {
 
     /// The preactivation gradient: the output's gradient (plus `hiddenNext`,
     /// `rows x width` contiguous, when given) where `h > 0`, else zero.
-    static func backward(gateGradients: UnsafeMutablePointer<Float>, gateStride: Int, rows: Int,
+    static func portableBackward(gateGradients: UnsafeMutablePointer<Float>, gateStride: Int, rows: Int,
                          hidden: UnsafePointer<Float>, outputGradients: UnsafePointer<Float>, stateStride: Int,
                          hiddenNext: UnsafePointer<Float>?, width: Int) {
         for row in 0..<rows {

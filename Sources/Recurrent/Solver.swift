@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -105,8 +106,15 @@ public final class Solver: @unchecked Sendable {
 
     private func rmsprop(_ matrix: Matrix, cache: UnsafeMutablePointer<Float>,
                          learningRate: Float, regc: Float, clipval: Float) -> Int {
-        let w = matrix.values, dw = matrix.gradients
-        let decay = Float(decayRate), keep = Float(1 - decayRate), eps = Float(smoothEpsilon)
+        Kernels.selected.table.rmsprop(matrix.values, matrix.gradients, cache, matrix.count, Float(decayRate),
+                                       Float(1 - decayRate), Float(smoothEpsilon), learningRate, regc, clipval)
+    }
+
+    /// The RMSProp update of `count` parameters, the portable level's kernel;
+    /// returns how many gradients were clipped.
+    static func portableRMSProp(weights w: UnsafeMutablePointer<Float>, gradients dw: UnsafeMutablePointer<Float>,
+                                cache: UnsafeMutablePointer<Float>, count: Int, decay: Float, keep: Float,
+                                epsilon eps: Float, learningRate: Float, regc: Float, clip clipval: Float) -> Int {
         var clipped = 0
         var index = 0
         // Eight lanes at a time; the same arithmetic, in the same order, as the tail.
@@ -115,7 +123,7 @@ public final class Solver: @unchecked Sendable {
         let regcs = SIMD8<Float>(repeating: regc)
         let upper = SIMD8<Float>(repeating: clipval), lower = SIMD8<Float>(repeating: -clipval)
         var clippedLanes = SIMD8<Int32>()
-        while index + 8 <= matrix.count {
+        while index + 8 <= count {
             let g = MatrixProduct.load(dw + index)
             let r = MatrixProduct.load(cache + index) * decays + keeps * g * g
             MatrixProduct.store(r, cache + index)
@@ -128,7 +136,7 @@ public final class Solver: @unchecked Sendable {
             index += 8
         }
         clipped += Int(clippedLanes.wrappedSum())
-        while index < matrix.count {
+        while index < count {
             var g = dw[index]
             let r = cache[index] * decay + keep * g * g
             cache[index] = r

@@ -16,6 +16,7 @@ import RecurrentLaunch
 //                                        [--way single|blas|workers|validate]
 
 OpenBLASKernelChoice.applyBeforeStart()
+print("CPU kernels: \(CPUKernels.selected.rawValue) (best on this CPU: \(CPUKernels.best.rawValue); \(CPUKernels.environmentVariable)=auto|portable|avx2|avx512)")
 
 struct Configuration {
     let name: String

@@ -114,18 +114,20 @@ import Testing
         }
     }
 
-    /// The packed product equals BLAS's for shapes that end inside a panel,
-    /// a column block and an inner slice, on strided operands.
-    /// (Runs where the CPU has AVX-512; elsewhere the pass uses BLAS, which the BLAS cases above cover.)
-    @Test(.enabled(if: PackedWeights.isAvailable, "the packed kernel needs AVX-512"), arguments: [false, true])
-    func packedProductMatchesBLAS(transposed: Bool) throws {
+    /// Each C level's packed product (AVX2, AVX-512) equals BLAS's for shapes
+    /// that end inside a panel, a column block (and the AVX2 kernel's groups
+    /// of six columns) and an inner slice, on strided operands.
+    /// (Runs the levels this CPU has; the portable level uses BLAS, which the BLAS cases above cover.)
+    @Test(.enabled(if: !KernelComparison.compiledLevels.isEmpty, "the packed kernels need AVX2 or AVX-512"),
+          arguments: KernelComparison.compiledLevels, [false, true])
+    func packedProductMatchesBLAS(level: CPUKernels.Level, transposed: Bool) throws {
         var random = RandomSource(seed: 3)
         let weights = Matrix(rows: 37, columns: 300)
         weights.randomize(scale: 1, using: &random)
         let rows = transposed ? 300 : 37, inner = transposed ? 37 : 300
-        let packed = PackedWeights()
+        let packed = PackedWeights(kernels: Kernels(level: level))
         packed.pack(weights, transposed: transposed)
-        for width in [1, 5, 16, 17, 33] {
+        for width in [1, 5, 6, 7, 13, 16, 17, 33] {
             let bStride = width + 3, cStride = width + 2
             let b = Matrix(rows: inner, columns: bStride), start = Matrix(rows: rows, columns: cStride)
             b.randomize(scale: 1, using: &random)
@@ -138,7 +140,7 @@ import Testing
                                    b: b.values, ldb: bStride, c: expected.values, ldc: cStride, beta: accumulate ? 1 : 0)
                 // Columns past `width` are left alone.
                 let difference = Self.relativeDifference(actual.valueArray, expected.valueArray)
-                #expect(difference < 1e-5, "width \(width), accumulate \(accumulate): differs by \(difference)")
+                #expect(difference < 1e-5, "\(level) width \(width), accumulate \(accumulate): differs by \(difference)")
             }
         }
     }

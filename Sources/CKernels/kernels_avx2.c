@@ -1,0 +1,92 @@
+// The kernels compiled for AVX2 with FMA (Haswell and later, Zen): the
+// bodies in bodies/ under this level's target attribute, and the packed
+// product's micro-kernel in intrinsics, 16 rows x 6 columns at a time (12
+// accumulators in the 16 YMM registers).
+
+#include "ckernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+
+#define KERNEL(name) name##_avx2
+#define VECTOR_LOOP _Pragma("clang loop vectorize(assume_safety) vectorize_width(8) interleave_count(1)")
+#pragma clang fp contract(fast)
+
+#include "bodies/kernel_math.h"
+#include "bodies/cell_kernels.h"
+#include "bodies/vector_kernels.h"
+
+static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,
+                          int columns, int accumulate);
+
+#include "bodies/packed_product.h"
+
+#define GROUP 6
+
+/// One 16-row panel times `columns` (at most 16) columns of `b`, in groups
+/// of six columns: two accumulators (rows 0–7 and 8–15) per column.
+static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,
+                          int columns, int accumulate) {
+    float block[PANEL * COLUMNS] __attribute__((aligned(32)));
+    for (int first = 0; first < columns; first += GROUP) {
+        int count = columns - first < GROUP ? columns - first : GROUP;
+        __m256 low[GROUP], high[GROUP];
+        for (int j = 0; j < GROUP; j++) low[j] = high[j] = _mm256_setzero_ps();
+        const float *a = panel;
+        const float *top = b + first;
+        if (count == GROUP) {
+            for (int inner = 0; inner < k; inner++, a += PANEL) {
+                __m256 w0 = _mm256_loadu_ps(a), w1 = _mm256_loadu_ps(a + 8);
+                _mm_prefetch((const char *)(a + 8 * PANEL), _MM_HINT_T0);
+                const float *row = top + (size_t)inner * ldb;
+#pragma clang loop unroll(full)
+                for (int j = 0; j < GROUP; j++) {
+                    __m256 x = _mm256_broadcast_ss(row + j);
+                    low[j] = _mm256_fmadd_ps(w0, x, low[j]);
+                    high[j] = _mm256_fmadd_ps(w1, x, high[j]);
+                }
+            }
+        } else {
+            for (int inner = 0; inner < k; inner++, a += PANEL) {
+                __m256 w0 = _mm256_loadu_ps(a), w1 = _mm256_loadu_ps(a + 8);
+                const float *row = top + (size_t)inner * ldb;
+                for (int j = 0; j < count; j++) {
+                    __m256 x = _mm256_broadcast_ss(row + j);
+                    low[j] = _mm256_fmadd_ps(w0, x, low[j]);
+                    high[j] = _mm256_fmadd_ps(w1, x, high[j]);
+                }
+            }
+        }
+        for (int j = 0; j < count; j++) {
+            _mm256_store_ps(block + (first + j) * PANEL, low[j]);
+            _mm256_store_ps(block + (first + j) * PANEL + 8, high[j]);
+        }
+    }
+    write_panel(block, rows, c, ldc, columns, accumulate);
+}
+
+#pragma clang attribute pop
+
+const recurrent_kernels recurrent_kernels_avx2 = {
+    .lstm_forward = lstm_forward_avx2,
+    .lstm_backward = lstm_backward_avx2,
+    .gru_gates = gru_gates_avx2,
+    .gru_output = gru_output_avx2,
+    .gru_backward_output = gru_backward_output_avx2,
+    .gru_backward_reset = gru_backward_reset_avx2,
+    .rnn_forward = rnn_forward_avx2,
+    .rnn_backward = rnn_backward_avx2,
+    .tanh = tanh_avx2,
+    .sigmoid = sigmoid_avx2,
+    .multiply_vector = multiply_vector_avx2,
+    .accumulate_transposed_vector = accumulate_transposed_vector_avx2,
+    .multiply_small = multiply_small_avx2,
+    .times_transposed_small = times_transposed_small_avx2,
+    .transposed_times_small = transposed_times_small_avx2,
+    .outer_product4 = outer_product4_avx2,
+    .rmsprop = rmsprop_avx2,
+    .packed_multiply = packed_multiply_avx2,
+};
+#endif

@@ -1,0 +1,75 @@
+// The kernels compiled for AVX-512 (F, BW, VL, DQ) with FMA: the bodies in
+// bodies/ under this level's target attribute, and the packed product's
+// 16 x 16 micro-kernel in intrinsics.
+
+#include "ckernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq"))), apply_to = function)
+
+#define KERNEL(name) name##_avx512
+#define VECTOR_LOOP _Pragma("clang loop vectorize(assume_safety) vectorize_width(16) interleave_count(1)")
+#pragma clang fp contract(fast)
+
+#include "bodies/kernel_math.h"
+#include "bodies/cell_kernels.h"
+#include "bodies/vector_kernels.h"
+
+static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,
+                          int columns, int accumulate);
+
+#include "bodies/packed_product.h"
+
+/// One 16-row panel times `columns` (at most 16) columns of `b`: one
+/// accumulator register per column.
+static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,
+                          int columns, int accumulate) {
+    __m512 sums[COLUMNS];
+    for (int j = 0; j < COLUMNS; j++) sums[j] = _mm512_setzero_ps();
+    const float *a = panel;
+    if (columns == COLUMNS) {
+        for (int inner = 0; inner < k; inner++, a += PANEL) {
+            __m512 weights = _mm512_loadu_ps(a);
+            // The panels stream from the last-level cache: ask for the next lines early.
+            _mm_prefetch((const char *)(a + 8 * PANEL), _MM_HINT_T0);
+            const float *row = b + (size_t)inner * ldb;
+#pragma clang loop unroll(full)
+            for (int j = 0; j < COLUMNS; j++) sums[j] = _mm512_fmadd_ps(weights, _mm512_set1_ps(row[j]), sums[j]);
+        }
+    } else {
+        for (int inner = 0; inner < k; inner++, a += PANEL) {
+            __m512 weights = _mm512_loadu_ps(a);
+            const float *row = b + (size_t)inner * ldb;
+            for (int j = 0; j < columns; j++) sums[j] = _mm512_fmadd_ps(weights, _mm512_set1_ps(row[j]), sums[j]);
+        }
+    }
+    float block[PANEL * COLUMNS] __attribute__((aligned(64)));
+    for (int j = 0; j < columns; j++) _mm512_store_ps(block + j * PANEL, sums[j]);
+    write_panel(block, rows, c, ldc, columns, accumulate);
+}
+
+#pragma clang attribute pop
+
+const recurrent_kernels recurrent_kernels_avx512 = {
+    .lstm_forward = lstm_forward_avx512,
+    .lstm_backward = lstm_backward_avx512,
+    .gru_gates = gru_gates_avx512,
+    .gru_output = gru_output_avx512,
+    .gru_backward_output = gru_backward_output_avx512,
+    .gru_backward_reset = gru_backward_reset_avx512,
+    .rnn_forward = rnn_forward_avx512,
+    .rnn_backward = rnn_backward_avx512,
+    .tanh = tanh_avx512,
+    .sigmoid = sigmoid_avx512,
+    .multiply_vector = multiply_vector_avx512,
+    .accumulate_transposed_vector = accumulate_transposed_vector_avx512,
+    .multiply_small = multiply_small_avx512,
+    .times_transposed_small = times_transposed_small_avx512,
+    .transposed_times_small = transposed_times_small_avx512,
+    .outer_product4 = outer_product4_avx512,
+    .rmsprop = rmsprop_avx512,
+    .packed_multiply = packed_multiply_avx512,
+};
+#endif

@@ -1,0 +1,35 @@
+// Packing of weight matrices for the packed product (portable C: it runs once
+// per window, not per step), and the table of compiled kernel levels.
+
+#include "ckernels.h"
+
+#include <string.h>
+
+#define PANEL RECURRENT_PANEL_ROWS
+
+static int panels(int m) { return (m + PANEL - 1) / PANEL; }
+
+size_t recurrent_packed_size(int m, int k) { return (size_t)panels(m) * PANEL * (size_t)k; }
+
+void recurrent_pack(const float *a, int m, int k, int lda, float *packed) {
+    for (int first = 0; first < m; first += PANEL) {
+        int rows = m - first < PANEL ? m - first : PANEL;
+        for (int column = 0; column < k; column++) {
+            for (int row = 0; row < rows; row++) packed[row] = a[(size_t)(first + row) * lda + column];
+            for (int row = rows; row < PANEL; row++) packed[row] = 0;
+            packed += PANEL;
+        }
+    }
+}
+
+void recurrent_pack_transposed(const float *a, int m, int k, int lda, float *packed) {
+    for (int first = 0; first < m; first += PANEL) {
+        int rows = m - first < PANEL ? m - first : PANEL;
+        for (int column = 0; column < k; column++) {
+            // Row `column` of `a` holds this panel's values side by side.
+            memcpy(packed, a + (size_t)column * lda + first, (size_t)rows * sizeof(float));
+            for (int row = rows; row < PANEL; row++) packed[row] = 0;
+            packed += PANEL;
+        }
+    }
+}
