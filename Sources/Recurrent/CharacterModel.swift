@@ -1,5 +1,5 @@
 /// A character-level language model: a vocabulary and a recurrent network
-/// (SPEC section 4).
+/// (as in the original library).
 ///
 /// Loss is reported in nats per prediction: a sentence of `n` characters makes
 /// `n + 1` predictions (each character, then END), `loss = cost / (n + 1)` and

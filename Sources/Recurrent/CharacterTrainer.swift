@@ -46,7 +46,7 @@ public struct TickResult: Sendable, Equatable {
     public var perplexity: Double { exp(loss) }
 }
 
-/// Trains a ``CharacterModel`` on sentences (SPEC section 4): each tick picks
+/// Trains a ``CharacterModel`` on sentences (as in the original library): each tick picks
 /// `batchSize` sentences uniformly at random, runs them forward as the columns
 /// of one batch (shorter ones masked), backward, and makes one solver step.
 ///
@@ -124,7 +124,9 @@ public final class CharacterTrainer: @unchecked Sendable {
 
 /// Why training data was refused.
 public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Every sentence was empty.
     case noSentences
+    /// Sentence `sentence` (from 0) has a character the model's vocabulary lacks.
     case unknownCharacter(sentence: Int, Vocabulary.UnknownCharacter)
 
     /// A sentence for a person, naming the sentence at fault.

@@ -20,7 +20,7 @@ extension Graph {
         rows.withUnsafeBufferPointer { gatherRows(matrix, rows: $0) }
     }
 
-    /// ``gatherRows(_:rows:)-7w3d2`` over a buffer of row indices.
+    /// ``gatherRows(_:rows:)-(_,[Int])`` over a buffer of row indices.
     public func gatherRows(_ matrix: Matrix, rows: UnsafeBufferPointer<Int>) -> Matrix {
         let width = matrix.columns, batch = rows.count
         let out = makeMatrix(rows: width, columns: batch)

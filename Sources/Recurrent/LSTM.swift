@@ -1,4 +1,4 @@
-/// One LSTM layer (SPEC section 3):
+/// One LSTM layer (as in the original library):
 ///
 ///     i = σ(Wix·x + Wih·h' + bi)    f = σ(Wfx·x + Wfh·h' + bf)
 ///     o = σ(Wox·x + Woh·h' + bo)    g = tanh(Wcx·x + Wch·h' + bc)

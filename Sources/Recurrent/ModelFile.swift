@@ -28,7 +28,7 @@ public struct LoadedModel: @unchecked Sendable {
     public let hadSolverState: Bool
 }
 
-/// The model JSON of SPEC section 5, interchangeable with the original library.
+/// The model JSON, interchangeable with the original library's.
 ///
 /// Export writes `w` as arrays and includes the solver state; for Adam the
 /// moments go in an extra `adam` field (the original ignores it) and

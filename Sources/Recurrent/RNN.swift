@@ -1,4 +1,4 @@
-/// One vanilla RNN layer (SPEC section 3): `h = relu(Wxh·x + Whh·h' + bhh)`.
+/// One vanilla RNN layer (as in the original library): `h = relu(Wxh·x + Whh·h' + bhh)`.
 public final class RNNLayer: RecurrentLayer, @unchecked Sendable {
     /// Rows of the input: the letter size, or the previous layer's hidden size.
     public let inputSize: Int

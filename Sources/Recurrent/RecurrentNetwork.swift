@@ -1,10 +1,15 @@
 /// The kind of recurrent layer a network stacks.
 public enum Generator: String, Sendable, CaseIterable, Codable {
-    case lstm, rnn, gru
+    /// Long short-term memory: input, forget and output gates and a cell state.
+    case lstm
+    /// The plain recurrent layer: `h = relu(Wxh·x + Whh·h' + bhh)`.
+    case rnn
+    /// The gated recurrent unit (this project's addition; the original has none).
+    case gru
 }
 
 /// A character-level recurrent network: a letter embedding `Wil`, a stack of
-/// recurrent layers and a linear decoder `Whd`, `bd` (SPEC section 3).
+/// recurrent layers and a linear decoder `Whd`, `bd` (as in the original library).
 ///
 /// Inputs and outputs are indices `0...V`, index 0 being START as an input and
 /// END as a target. A step processes a batch: one index per sequence.

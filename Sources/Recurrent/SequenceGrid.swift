@@ -30,7 +30,7 @@ public struct SequenceGrid: Sendable {
         precondition(inputs.count == steps * width && targets.count == steps * width, "a step needs one entry per sequence")
     }
 
-    /// Fills the grid with sentences, one per column (SPEC section 4): START,
+    /// Fills the grid with sentences, one per column (as in the original library): START,
     /// then the characters as inputs; the characters, then END as targets;
     /// shorter sentences are masked after their END.
     public mutating func fill(sentences: [[Int]]) {

@@ -7,7 +7,7 @@ import Darwin
 
 /// Which update rule a ``Solver`` applies.
 public enum Optimizer: String, Sendable, CaseIterable, Codable {
-    /// RMSProp exactly as the original library (SPEC section 2).
+    /// RMSProp exactly as the original library.
     case rmsprop
     /// Adam (beta1 0.9, beta2 0.999, eps 1e-8) with the same clipping and L2.
     case adam

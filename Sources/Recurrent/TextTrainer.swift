@@ -84,6 +84,9 @@ public final class TextTrainer: @unchecked Sendable {
     /// Streams a worker needs at least, so slices stay wide enough for BLAS to pay.
     public static let minimumStreamsPerWorker = 8
 
+    /// A trainer of `model` on `corpus`: `settings.batchSize` streams, each
+    /// window `options.sequenceLength` steps, with `random` for dropout masks
+    /// and the streams' starting points.
     public init(model: CharacterModel, corpus: TextCorpus, solver: Solver = Solver(),
                 settings: TrainingSettings = TrainingSettings(batchSize: 32), options: TextTrainingOptions = TextTrainingOptions(),
                 random: RandomSource) {

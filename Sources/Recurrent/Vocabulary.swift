@@ -1,5 +1,5 @@
 /// The characters a model knows, indexed `1...V`; index 0 is START as an input
-/// and END as a target (SPEC section 4).
+/// and END as a target (as in the original library).
 ///
 /// A character here is one Unicode scalar: every scalar round-trips through the
 /// model JSON, and the text of a sentence is the sequence of its scalars (an
@@ -68,7 +68,7 @@ public struct Vocabulary: Sendable, Equatable {
     }
 }
 
-/// Turning a training text into sentences (SPEC section 4).
+/// Turning a training text into sentences (as in the original library).
 public enum Sentences {
     /// Splits `text` on newlines, trims each line and drops the empty ones.
     public static func split(_ text: String) -> [String] {

@@ -31,7 +31,7 @@ enum InputFiles {
         return text
     }
 
-    /// The sentences of a training text (SPEC section 4); an empty text is an error.
+    /// The sentences of a training text (as in the original library); an empty text is an error.
     static func sentences(_ path: String) throws(CommandError) -> [String] {
         let sentences = Sentences.split(try text(path))
         guard !sentences.isEmpty else {

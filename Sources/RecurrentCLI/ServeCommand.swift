@@ -23,7 +23,9 @@ struct ServeCommand: ParsableCommand {
             a flag wins over its variable. The API is described by /openapi.json; \
             metrics are at /metrics. SIGTERM or SIGINT checkpoints every job, ends the \
             event streams and stops listening within --shutdown-seconds; on the next \
-            start, jobs that were running or queued continue from their checkpoints.
+            start, jobs that were running or queued continue from their checkpoints. \
+            RECURRENT_KERNELS=auto|portable|avx2|avx512 chooses the engine's CPU kernels \
+            (default auto: the best this CPU has), for every command.
             """
     )
 

@@ -1,7 +1,7 @@
 import Testing
 @testable import Recurrent
 
-/// Forward values and gradient rules of each operation (SPEC section 1).
+/// Forward values and gradient rules of each operation, as the original library defines them.
 @Suite struct GraphTests {
     let a = Matrix(rows: 2, columns: 2, values: [1, -2, 3, 0.5])
     let b = Matrix(rows: 2, columns: 2, values: [0.5, 4, -1, 2])

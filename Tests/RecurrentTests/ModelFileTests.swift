@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Recurrent
 
-/// Model JSON (SPEC section 5): lossless round trips, both `w` forms, files
+/// Model JSON (as in the original library): lossless round trips, both `w` forms, files
 /// without solver state, and a named rejection for each kind of bad file.
 @Suite struct ModelFileTests {
     static let sentences = ["hello world", "a 2nd line: ok!", "quotes \" and \\ too"]

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Recurrent
 
-/// Solver steps against numbers worked out by hand (SPEC section 2).
+/// Solver steps against numbers worked out by hand from the original library's rules.
 @Suite struct SolverTests {
     @Test func rmspropStepClipsRegularisesAndResetsGradients() {
         let w = Matrix(rows: 1, columns: 3, values: [1, -2, 0.5])

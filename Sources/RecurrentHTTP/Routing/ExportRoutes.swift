@@ -4,7 +4,7 @@ import Recurrent
 import RecurrentJobs
 import RecurrentStore
 
-/// Export of model files (SPEC section 5), so a model moves from this
+/// Export of model files (as in the original library), so a model moves from this
 /// service to `recurrent train` and the original library.
 struct ExportRoutes: Sendable {
     let store: any ModelStore

@@ -5,7 +5,7 @@ import Recurrent
 import RecurrentJobs
 import RecurrentStore
 
-/// `POST /api/models/import`: a model file (SPEC section 5) from
+/// `POST /api/models/import`: a model file (as in the original library) from
 /// `recurrent train`, the original library or an export becomes a stored,
 /// idle model.
 struct ImportRoutes: Sendable {
