@@ -105,23 +105,7 @@ struct CharacterChooser {
                 for row in 0..<count { p[row] = expf(work[row] - largest) }
                 if options.topK > 0 || options.topP < 1 {
                     order.withUnsafeMutableBufferPointer { order in
-                        for row in 0..<count { order[row] = row }
-                        order.sort { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
-                        var keep = count
-                        if options.topK > 0 { keep = min(keep, options.topK) }
-                        if options.topP < 1 {
-                            var total: Float = 0
-                            for rank in 0..<keep { total += p[order[rank]] }
-                            var cumulative: Float = 0
-                            for rank in 0..<keep {
-                                cumulative += p[order[rank]]
-                                if cumulative >= options.topP * total {
-                                    keep = rank + 1
-                                    break
-                                }
-                            }
-                        }
-                        for rank in keep..<count { p[order[rank]] = -1 }
+                        Self.truncate(p, order: order, topK: options.topK, topP: options.topP)
                     }
                 }
                 // Min-p against the most likely character, whose weight is 1.
@@ -131,13 +115,68 @@ struct CharacterChooser {
                 // A dropped character is marked -1 rather than 0: one whose
                 // weight underflowed at temperature 1 may still be drawn hotter.
                 var sum: Float = 0
+                let temperature = options.temperature
                 for row in 0..<count {
-                    p[row] = p[row] < 0 || work[row] == -.infinity ? 0 : expf((work[row] - largest) / options.temperature)
+                    if p[row] < 0 || work[row] == -.infinity {
+                        p[row] = 0
+                    } else if temperature != 1 {
+                        p[row] = expf((work[row] - largest) / temperature)
+                    }
                     sum += p[row]
                 }
                 let scale = 1 / sum
                 for row in 0..<count { p[row] *= scale }
             }
         }
+    }
+
+    /// Top-k then top-p on the unnormalised weights `p`: marks every
+    /// character outside the kept set with -1. Ranks only as many characters
+    /// as it keeps (a partial selection sort, likelier first, lower index
+    /// first on a tie), which is cheaper than sorting when few are kept, as
+    /// usual for a trained model; past 16 it sorts the rest.
+    private static func truncate(_ p: UnsafeMutableBufferPointer<Float>, order: UnsafeMutableBufferPointer<Int>,
+                                 topK: Int, topP: Float) {
+        let count = p.count
+        for row in 0..<count { order[row] = row }
+        var ranked = 0
+        func rankNext() {
+            guard ranked < 16 else {
+                // A flat distribution keeps many: sort the rest at once.
+                var rest = UnsafeMutableBufferPointer(rebasing: order[ranked...])
+                rest.sort { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
+                ranked = count
+                return
+            }
+            var best = ranked
+            for position in (ranked + 1)..<max(count, ranked + 1) {
+                let candidate = order[position], incumbent = order[best]
+                if p[candidate] > p[incumbent] || (p[candidate] == p[incumbent] && candidate < incumbent) { best = position }
+            }
+            order.swapAt(ranked, best)
+            ranked += 1
+        }
+        var keep = count
+        if topK > 0 && topK < count {
+            while ranked < topK { rankNext() }
+            keep = topK
+        }
+        if topP < 1 {
+            var total: Float = 0
+            if keep == count {
+                for row in 0..<count { total += p[row] }
+            } else {
+                for rank in 0..<keep { total += p[order[rank]] }
+            }
+            var cumulative: Float = 0, rank = 0
+            while rank < keep {
+                if rank == ranked { rankNext() }
+                cumulative += p[order[rank]]
+                rank += 1
+                if cumulative >= topP * total { break }
+            }
+            keep = rank
+        }
+        for rank in keep..<count { p[order[rank]] = -1 }
     }
 }
