@@ -12,7 +12,7 @@ import RecurrentLaunch
 //   GFLOP/s of useful work (2 flops per multiply-add of the products, forward
 //   and backward) and the peak resident memory.
 //
-//   swift run -c release recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME]
+//   swift run -c release recurrent-bench [--suite demo|batch|sample|all] [--seconds S] [--runs N] [--only NAME]
 //                                        [--way single|blas|workers|validate]
 
 OpenBLASKernelChoice.applyBeforeStart()
@@ -50,7 +50,7 @@ while let argument = arguments.next() {
     case "--suite": suite = arguments.next() ?? suite
     case "--way": onlyWay = arguments.next()
     default:
-        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|all] [--seconds S] [--runs N] [--only NAME] [--way single|blas|workers|validate]\n".utf8))
+        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|sample|all] [--seconds S] [--runs N] [--only NAME] [--way single|blas|workers|validate]\n".utf8))
         exit(2)
     }
 }
@@ -169,4 +169,8 @@ if suite == "batch" || suite == "all" {
             }
         }
     }
+}
+
+if suite == "sample" {
+    runSampleSuite(corpus: corpus, seconds: seconds, runs: runs, only: only)
 }

@@ -85,6 +85,10 @@ struct BadInputTests {
         Case(name: "generate temperature 0", body: "{\"temperature\":0}", status: 422, code: "invalid_value", field: "temperature"),
         Case(name: "generate count wrong type", body: "{\"count\":\"3\"}", status: 400, code: "invalid_type", field: "count"),
         Case(name: "generate malformed JSON", body: "{\"count\":", status: 400, code: "malformed_json"),
+        Case(name: "generate negative top_k", body: "{\"top_k\":-1}", status: 422, code: "invalid_value", field: "top_k"),
+        Case(name: "generate top_p 0", body: "{\"top_p\":0}", status: 422, code: "invalid_value", field: "top_p"),
+        Case(name: "generate beam_width over the limit", body: "{\"beam_width\":65}", status: 422, code: "invalid_value", field: "beam_width"),
+        Case(name: "generate empty stop sequence", body: "{\"stop\":[\"\"]}", status: 422, code: "invalid_value", field: "stop[0]"),
     ]
 
     @Test(arguments: StoreKind.allCases, modelCases)

@@ -31,6 +31,8 @@ export function detach(state) {
   setText('greedy', '');
   setText('samples-info', '');
   $('try-probs').replaceChildren();
+  $('try-heat').replaceChildren();
+  setText('heat-info', '');
   setText('try-prime', '');
   setText('try-rest', '');
   setText('try-info', '');

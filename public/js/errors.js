@@ -5,17 +5,18 @@
 import { ApiError } from './api.js';
 import { $ } from './dom.js';
 import { updateControls } from './model-view.js';
+import { ADVANCED_INPUTS, ADVANCED_LABELS } from './sampling-options.js';
 
 // Where an API error's `field` points on this page.
 const FIELD_INPUTS = {
   text: 'corpus', sentences: 'corpus', generator: 'opt-generator', hidden_sizes: 'opt-hidden',
   letter_size: 'opt-letter', regc: 'opt-regc', learning_rate: 'opt-lr', clipval: 'opt-clip', name: 'opt-name',
-  prime: 'try-prefix', context: 'try-prefix',
+  prime: 'try-prefix', context: 'try-prefix', ...ADVANCED_INPUTS,
 };
 export const FIELD_LABELS = {
   text: 'Input sentences', sentences: 'Input sentences', generator: 'Generator', hidden_sizes: 'Hidden sizes',
   letter_size: 'Letter size', regc: 'regc', learning_rate: 'Learning rate', clipval: 'Clip value', name: 'Name',
-  prime: 'Try it', context: 'Try it', id: 'Model',
+  prime: 'Try it', context: 'Try it', id: 'Model', ...ADVANCED_LABELS,
 };
 
 // An error as a sentence a person can act on.
@@ -28,7 +29,7 @@ export function plainWords(error, action) {
   if (where && field && message.startsWith(`${field} `)) {
     // "hidden_sizes[0] must be …" reads better as "layer 1 must be …".
     const index = /\[(\d+)\]$/.exec(field);
-    message = (index ? `layer ${Number(index[1]) + 1} ` : '') + message.slice(field.length + 1);
+    message = (index && base === 'hidden_sizes' ? `layer ${Number(index[1]) + 1} ` : '') + message.slice(field.length + 1);
   }
   if (error.status === 0) return `${action} failed: the server cannot be reached. Check that it is running, then try again.`;
   if (error.status === 401 || error.status === 403) {

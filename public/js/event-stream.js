@@ -65,7 +65,7 @@ function handleEvent(state, name, data, generation) {
       addMetric(state, payload);
       break;
     case 'samples':
-      if (Array.isArray(payload.samples)) showRecorded(payload.samples);
+      if (Array.isArray(payload.samples)) showRecorded(state, payload.samples);
       break;
     default:
       break;
@@ -161,5 +161,5 @@ async function pollSamples(state, generation) {
     if (page.samples.length < 1000) break;
   }
   state.sampleCursor = cursor;
-  if (newest.length) showRecorded(newest);
+  if (newest.length) showRecorded(state, newest);
 }

@@ -14,13 +14,23 @@ import { short } from './format.js';
 import { scheduleDraw } from './graph.js';
 import { modelAction, refreshModels } from './model-list.js';
 import { renderModel } from './model-view.js';
+import { checkedSampling, SAMPLING_INPUTS } from './sampling-options.js';
 import { freshSamples } from './samples.js';
 import { loadFile, loadFromText, loadPretrained, save } from './save-load.js';
 import {
   applyLearningRate, applyTemperature, currentTemperature, learningRateMoved, sliderLearningRate, temperatureMoved,
 } from './sliders.js';
+import { drawLegend, heatTapped } from './surprisal.js';
 import { continuePrefix, predictSoon } from './try-it.js';
 import { createState } from './state.js';
+
+// A changed advanced sampling setting: said at once when it is refused, and
+// fresh samples once typing rests.
+function samplingMoved(state) {
+  clearTimeout(state.samplingTimer);
+  if (!checkedSampling()) return;
+  state.samplingTimer = setTimeout(() => attempt(state, 'Sampling', () => freshSamples(state)), 400);
+}
 
 function listen(state) {
   $('api-token').addEventListener('input', () => sessionStorage.setItem(STORAGE_TOKEN, $('api-token').value));
@@ -42,6 +52,8 @@ function listen(state) {
   $('try-prefix').addEventListener('input', () => predictSoon(state));
   $('try-prefix').addEventListener('keydown', (event) => { if (event.key === 'Enter') continuePrefix(state); });
   $('btn-continue').addEventListener('click', () => continuePrefix(state));
+  $('try-heat').addEventListener('click', heatTapped);
+  for (const id of SAMPLING_INPUTS) $(id).addEventListener('input', () => samplingMoved(state));
   $('corpus').addEventListener('input', corpusInfo);
   window.addEventListener('resize', () => scheduleDraw(state));
 }
@@ -75,6 +87,7 @@ async function start() {
   setText('temp-value', short(currentTemperature()));
   setText('lr-value', short(sliderLearningRate()));
   renderModel(state);
+  drawLegend();
   scheduleDraw(state);
 
   try {

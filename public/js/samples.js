@@ -1,10 +1,12 @@
 // The "Samples" card: samples the training job recorded, and fresh ones from
-// the current weights at the page's temperature, plus the greedy prediction.
+// the current weights at the page's temperature and advanced sampling
+// settings (sampling-options.js), plus the greedy prediction.
 
 import { api } from './api.js';
 import { SAMPLE_COUNT, SAMPLE_LENGTH } from './constants.js';
 import { $, setText } from './dom.js';
 import { integer, short } from './format.js';
+import { checkedSampling, describe, samplingChanged } from './sampling-options.js';
 import { currentTemperature } from './sliders.js';
 
 export function renderSamples(texts, caption) {
@@ -32,8 +34,14 @@ export function renderGreedy(text, fresh) {
 }
 
 // Samples recorded by the training job (SSE `samples` event or GET .../samples).
-export function showRecorded(recorded) {
+// The job samples with the plain settings, so while the advanced ones differ
+// the page asks for its own samples each time the job records some.
+export function showRecorded(state, recorded) {
   if (!recorded.length) return;
+  if (samplingChanged()) {
+    if (!state.samplesBusy) freshSamples(state).catch(() => { /* the next recording tries again */ });
+    return;
+  }
   const step = Math.max(...recorded.map((entry) => entry.step));
   const entries = recorded.filter((entry) => entry.step === step);
   const samples = entries.filter((entry) => entry.kind === 'sample');
@@ -48,19 +56,36 @@ export function showRecorded(recorded) {
   if (greedy) renderGreedy(greedy.text, true);
 }
 
-// Fresh samples from the current weights at the page's temperature.
+/** The body of a `generate` call for `count` samples with the page's
+ * settings, or null when an advanced setting is refused (the card says why).
+ * A beam search gives at most beam_width texts. */
+export function sampleRequest(count) {
+  const fields = checkedSampling();
+  if (!fields) return null;
+  const wanted = fields.beam_width === undefined ? count : Math.min(count, fields.beam_width);
+  return { count: wanted, temperature: currentTemperature(), max_length: SAMPLE_LENGTH, ...fields };
+}
+
+// Fresh samples from the current weights at the page's settings.
 export async function freshSamples(state) {
   const model = state.model;
   if (!model) return;
+  const body = sampleRequest(SAMPLE_COUNT);
+  if (!body) return;
   const generation = state.generation;
-  const temperature = currentTemperature();
   const path = `/api/models/${model.id}/generate`;
-  const [samples, greedy] = await Promise.all([
-    api('POST', path, { body: { count: SAMPLE_COUNT, temperature, max_length: SAMPLE_LENGTH } }),
-    api('POST', path, { body: { count: 1, greedy: true, max_length: SAMPLE_LENGTH } }),
-  ]);
-  if (generation !== state.generation) return;
-  renderSamples(samples.samples.map((entry) => entry.text),
-    `Generated from the current weights at temperature ${short(temperature)}.`);
-  renderGreedy(greedy.samples[0]?.text ?? '', true);
+  state.samplesBusy = true;
+  try {
+    const [samples, greedy] = await Promise.all([
+      api('POST', path, { body }),
+      api('POST', path, { body: { count: 1, greedy: true, max_length: SAMPLE_LENGTH } }),
+    ]);
+    if (generation !== state.generation) return;
+    const settings = describe(body);
+    renderSamples(samples.samples.map((entry) => entry.text), body.beam_width !== undefined ? settings
+      : `Generated from the current weights at temperature ${short(body.temperature)}.${settings ? ` ${settings}` : ''}`);
+    renderGreedy(greedy.samples[0]?.text ?? '', true);
+  } finally {
+    state.samplesBusy = false;
+  }
 }

@@ -18,11 +18,13 @@ export function createState() {
     downloadURL: null,
     modelList: [],        // the models of the last GET /api/models
     modelsBusy: false,    // a model list request is under way
+    samplesBusy: false,   // fresh samples are being asked for
     // Work put off to coalesce bursts: a flag or timer for each kind.
     drawPending: false,   // a graph redraw waits for the next animation frame
     statsPending: false,  // a stats redraw waits (progress events come fast)
     refreshTimer: null,   // re-reading the model after a status event
     predictTimer: null,   // the try-it box's next-character request after typing
+    samplingTimer: null,  // fresh samples after an advanced sampling setting changed
     learningRateTimer: null,
     temperatureTimer: null,
     // Slider changes go to the server one request at a time (see sliders.js).

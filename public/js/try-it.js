@@ -1,12 +1,21 @@
 // The "Try it" card: the next-character probabilities for what a person types
-// (asked for once typing pauses) and a continuation of it on Enter or a click.
+// and its surprisal heat map (surprisal.js), asked for once typing pauses, and
+// a continuation of it on Enter or a click, with the Samples card's settings.
 
 import { api } from './api.js';
 import { SAMPLE_LENGTH } from './constants.js';
 import { $, setText } from './dom.js';
 import { attempt, plainWords } from './errors.js';
 import { characterName } from './format.js';
-import { currentTemperature } from './sliders.js';
+import { sampleRequest } from './samples.js';
+import { clearHeat, showSurprisal } from './surprisal.js';
+
+// How a continuation ended, by the API's finish_reason.
+const ENDINGS = {
+  end: 'The model ended the sentence.',
+  stop: 'Stopped before the stop sequence.',
+  length: `Stopped at ${SAMPLE_LENGTH} characters.`,
+};
 
 export function predictSoon(state) {
   clearTimeout(state.predictTimer);
@@ -28,10 +37,12 @@ async function predict(state) {
   const unknown = unknownCharacter(state, context);
   if (unknown !== null) {
     $('try-probs').replaceChildren();
+    clearHeat();
     setText('try-info', `The model has never seen “${characterName(unknown)}”, so it cannot read that text. Use only characters from its training sentences.`);
     return;
   }
   const generation = state.generation;
+  showSurprisal(state, context);
   try {
     const answer = await api('POST', `/api/models/${model.id}/predict`, { body: { context, top_k: 10 } });
     if (generation !== state.generation || $('try-prefix').value !== context) return;
@@ -68,16 +79,19 @@ export async function continuePrefix(state) {
     setText('try-info', `The model has never seen “${characterName(unknown)}”, so it cannot continue that text.`);
     return;
   }
+  const body = sampleRequest(1);
+  if (!body) {
+    setText('try-info', 'An advanced sampling setting is refused (see the Samples card), so the text cannot be continued.');
+    return;
+  }
   const generation = state.generation;
   await attempt(state, 'Continuing the text', async () => {
-    const answer = await api('POST', `/api/models/${model.id}/generate`,
-      { body: { prime, count: 1, temperature: currentTemperature(), max_length: SAMPLE_LENGTH } });
+    const answer = await api('POST', `/api/models/${model.id}/generate`, { body: { ...body, prime } });
     if (generation !== state.generation) return;
     const text = answer.samples[0]?.text ?? '';
     const rest = text.startsWith(prime) ? text.slice(prime.length) : text;
     setText('try-prime', prime);
     setText('try-rest', rest);
-    setText('try-info', answer.samples[0]?.done_reason === 'length'
-      ? `Stopped at ${SAMPLE_LENGTH} characters.` : 'The model ended the sentence.');
+    setText('try-info', ENDINGS[answer.samples[0]?.finish_reason] ?? ENDINGS.end);
   }, $('btn-continue'));
 }

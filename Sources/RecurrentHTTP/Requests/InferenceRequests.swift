@@ -1,4 +1,5 @@
-/// `POST /api/models/{id}/generate`: how many samples, how long, how hot.
+/// `POST /api/models/{id}/generate`: how many samples, how long, how hot,
+/// and the decoding options of ``GenerateSettings``.
 struct GenerateRequest: Decodable, Sendable {
     var count: Int?
     var maxLength: Int?
@@ -7,10 +8,22 @@ struct GenerateRequest: Decodable, Sendable {
     var prime: String?
     var seed: Int?
     var stream: Bool?
+    var topK: Int?
+    var topP: Double?
+    var minP: Double?
+    var repetitionPenalty: Double?
+    var repetitionWindow: Int?
+    var stop: [String]?
+    var beamWidth: Int?
+    var lengthPenalty: Double?
+    var logprobs: Int?
 
     enum CodingKeys: String, CodingKey {
-        case count, temperature, greedy, prime, seed, stream
+        case count, temperature, greedy, prime, seed, stream, stop, logprobs
         case maxLength = "max_length"
+        case topK = "top_k", topP = "top_p", minP = "min_p"
+        case repetitionPenalty = "repetition_penalty", repetitionWindow = "repetition_window"
+        case beamWidth = "beam_width", lengthPenalty = "length_penalty"
     }
 
     init(from decoder: any Decoder) throws {
@@ -22,17 +35,33 @@ struct GenerateRequest: Decodable, Sendable {
         prime = try values.string(.prime)
         seed = try values.integer(.seed)
         stream = try values.boolean(.stream)
+        topK = try values.integer(.topK)
+        topP = try values.number(.topP)
+        minP = try values.number(.minP)
+        repetitionPenalty = try values.number(.repetitionPenalty)
+        repetitionWindow = try values.integer(.repetitionWindow)
+        stop = try values.strings(.stop)
+        beamWidth = try values.integer(.beamWidth)
+        lengthPenalty = try values.number(.lengthPenalty)
+        logprobs = try values.integer(.logprobs)
     }
 }
 
-/// `POST /api/models/{id}/evaluate`: the text to score.
+/// `POST /api/models/{id}/evaluate`: the text to score, and whether to
+/// return every character's surprisal.
 struct EvaluateRequest: Decodable, Sendable {
     var text: String?
+    var perCharacter: Bool?
 
-    enum CodingKeys: String, CodingKey { case text }
+    enum CodingKeys: String, CodingKey {
+        case text
+        case perCharacter = "per_character"
+    }
 
     init(from decoder: any Decoder) throws {
-        text = try decoder.container(keyedBy: CodingKeys.self).string(.text)
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        text = try values.string(.text)
+        perCharacter = try values.boolean(.perCharacter)
     }
 }
 

@@ -34,56 +34,67 @@ struct InferenceRoutes: Sendable {
     private func generate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let record = try await lookup.record(context)
         let body = try await bodies.read(GenerateRequest.self, from: request)
-        let count = body.count ?? 1
-        try limits.checkGenerateCount(count)
-        let maxLength = body.maxLength ?? 100
-        try limits.checkGenerateLength(maxLength)
-        let temperature = try TrainingSettingsInput.positive(body.temperature, field: "temperature", default: record.settings.sampleTemperature)
-        let greedy = body.greedy ?? false
-        let prime = body.prime ?? ""
-        let seed = try body.seed.map { seed throws(APIError) in try ServiceLimits.checkSeed(seed) }
-        let stream = body.stream ?? false
+        var settings = try GenerateSettings(body, limits: limits, defaultTemperature: record.settings.sampleTemperature)
         let model = try await weights(record)
-        if case .failure(let unknown) = model.vocabulary.encode(prime) { throw Self.unknownCharacter("prime", unknown) }
-        let options = SamplingOptions(temperature: Float(temperature), greedy: greedy, maxLength: maxLength, prime: prime)
-        let random = seed.map { RandomSource(seed: $0) } ?? RandomSource()
-
-        scheduler.metrics.generatedSamples.increment(by: Int64(count))
-        if stream { return streamed(model: model, options: options, count: count, random: random) }
-        let samples = try await Background.run { () throws -> [GenerateResponse.Sample] in
-            var random = random
-            var result: [GenerateResponse.Sample] = []
-            for _ in 0..<count {
-                let sampler = try Sampler(model: model, options: options, random: random)
-                let text = sampler.run()
-                random = sampler.randomState
-                result.append(GenerateResponse.Sample(text: text, doneReason: (sampler.stopReason ?? .length).rawValue))
+        if case .failure(let unknown) = model.vocabulary.encode(settings.options.prime) { throw Self.unknownCharacter("prime", unknown) }
+        // One seed for the request: sample i uses seed + i, streamed or not.
+        var system = SystemRandomNumberGenerator()
+        settings.options.seed = settings.options.seed ?? system.next()
+        let settingsCopy = settings
+        scheduler.metrics.generatedSamples.increment(by: Int64(settings.count))
+        if settings.stream && settings.beam == nil { return streamed(model: model, settings: settings) }
+        let samples = try await Background.run { () throws -> [GeneratedSample] in
+            if let beam = settingsCopy.beam {
+                return try model.beamSearch(settingsCopy.options, beam: beam, count: settingsCopy.count)
             }
-            return result
+            return try model.generate(settingsCopy.options, count: settingsCopy.count)
         }
-        return JSONResponse.make(GenerateResponse(samples: samples, temperature: temperature, greedy: greedy))
+        // A beam search answers when it is done; streamed, each text comes whole.
+        if settings.stream { return Self.ndjson(samples) }
+        return JSONResponse.make(GenerateResponse(samples: samples.map(GenerateResponse.Sample.init),
+                                                  temperature: settings.temperature, greedy: settings.options.greedy))
     }
 
     /// NDJSON: `{"sample":i,"text":"..."}` chunks as characters are produced,
-    /// then `{"sample":i,"done":true,"done_reason":"stop"|"length"}` per sample.
-    private func streamed(model: CharacterModel, options: SamplingOptions, count: Int, random: RandomSource) -> Response {
+    /// then `{"sample":i,"done":true,"done_reason":…,"finish_reason":…,"logprob":…}`
+    /// per sample (with `tokens` when asked). Samples follow one another, sample
+    /// i drawing from seed + i as in the batched answer.
+    private func streamed(model: CharacterModel, settings: GenerateSettings) -> Response {
         let (lines, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
         let flag = StopFlag()
         continuation.onTermination = { _ in flag.stop() }
         DispatchQueue.global(qos: .userInitiated).async {
-            var random = random
-            for index in 0..<count {
-                guard !flag.isStopped, let sampler = try? Sampler(model: model, options: options, random: random) else { break }
+            let seed = settings.options.seed ?? 0
+            for index in 0..<settings.count {
+                var options = settings.options
+                options.seed = seed &+ UInt64(index)
+                guard !flag.isStopped, let sampler = try? Sampler(model: model, options: options) else { break }
                 if !options.prime.isEmpty { continuation.yield(JSONWriter.string(GeneratedText(sample: index, text: options.prime)) + "\n") }
                 while let scalar = sampler.next() {
                     if flag.isStopped { break }
                     continuation.yield(JSONWriter.string(GeneratedText(sample: index, text: String(scalar))) + "\n")
                 }
-                random = sampler.randomState
-                continuation.yield(JSONWriter.string(GeneratedSampleEnd(sample: index, doneReason: (sampler.stopReason ?? .length).rawValue)) + "\n")
+                guard let result = sampler.result else { break }
+                continuation.yield(JSONWriter.string(GeneratedSampleEnd(sample: index, result)) + "\n")
             }
             continuation.finish()
         }
+        return Self.ndjsonResponse(lines)
+    }
+
+    /// Finished samples in the streamed format: each text as one chunk, then its end line.
+    private static func ndjson(_ samples: [GeneratedSample]) -> Response {
+        let lines = samples.enumerated().flatMap { index, sample in
+            [JSONWriter.string(GeneratedText(sample: index, text: sample.text)) + "\n",
+             JSONWriter.string(GeneratedSampleEnd(sample: index, sample)) + "\n"]
+        }
+        return ndjsonResponse(AsyncStream { continuation in
+            for line in lines { continuation.yield(line) }
+            continuation.finish()
+        })
+    }
+
+    private static func ndjsonResponse(_ lines: AsyncStream<String>) -> Response {
         let body = ResponseBody { writer in
             for await line in lines {
                 try await writer.write(ByteBuffer(string: line))
@@ -101,8 +112,28 @@ struct InferenceRoutes: Sendable {
         guard let text = body.text else { throw APIError.invalid("text", "is required") }
         try limits.checkCorpusSize(text.utf8.count, field: "text", what: "text")
         let model = try await weights(record)
-        let evaluation = try await Background.run { model.evaluate(text: text) }
-        return JSONResponse.make(EvaluateResponse(evaluation))
+        guard body.perCharacter == true else {
+            let evaluation = try await Background.run { model.evaluate(text: text) }
+            return JSONResponse.make(EvaluateResponse(evaluation))
+        }
+        let response = try await Background.run { () -> EvaluateResponse in
+            var evaluation = Evaluation()
+            var characters: [SentenceSurprisals] = []
+            for sentence in Sentences.split(text) {
+                guard case .success(let encoded) = model.vocabulary.encode(sentence) else {
+                    evaluation.skipped += 1
+                    characters.append(SentenceSurprisals(text: sentence, skipped: true, surprisal: []))
+                    continue
+                }
+                let surprisals = model.surprisals(ofEncoded: encoded)
+                evaluation.sentences += 1
+                evaluation.predictions += surprisals.count
+                evaluation.totalCost += surprisals.reduce(0, +)
+                characters.append(SentenceSurprisals(text: sentence, skipped: false, surprisal: surprisals))
+            }
+            return EvaluateResponse(evaluation, characters: characters)
+        }
+        return JSONResponse.make(response)
     }
 
     private func predict(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

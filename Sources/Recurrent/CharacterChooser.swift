@@ -1,0 +1,182 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Picks each next character from a column of logits in the order
+/// ``SamplingOptions`` documents: repetition penalty, exclusions, greedy or
+/// top-k, top-p, min-p, then temperature and one draw.
+///
+/// One chooser serves every sample of a batch (one thread): its buffers are
+/// scratch for one choice at a time, so choosing allocates nothing.
+struct CharacterChooser {
+    let options: SamplingOptions
+    let symbolCount: Int
+    /// Output rows never to produce.
+    private let excludedRows: [Int]
+    /// The logits after the penalty and the exclusions.
+    private var work: [Float]
+    private var probabilities: [Float]
+    /// Rows by decreasing probability, for top-k and top-p.
+    private var order: [Int]
+    /// `seen[row] == stamp` marks a row already penalised in this choice.
+    private var seen: [Int]
+    private var stamp = 0
+
+    init(options: SamplingOptions, vocabulary: Vocabulary) {
+        self.options = options
+        symbolCount = vocabulary.symbolCount
+        excludedRows = options.excluded.compactMap { vocabulary.index(of: $0) }.sorted()
+        work = [Float](repeating: 0, count: symbolCount)
+        probabilities = [Float](repeating: 0, count: symbolCount)
+        order = Array(0..<symbolCount)
+        seen = [Int](repeating: 0, count: symbolCount)
+    }
+
+    /// The row chosen from column `column` of `logits`; `recent` is the text
+    /// so far as rows (prime included), for the repetition penalty. Draws at
+    /// most one value from `random` (none when greedy).
+    mutating func choose(_ logits: Matrix, column: Int, recent: ArraySlice<Int>, random: inout RandomSource) -> Int {
+        let count = symbolCount
+        guard options.filters else {
+            // Exactly the plain sampler's arithmetic, so its samples repeat draw for draw.
+            return probabilities.withUnsafeMutableBufferPointer { buffer in
+                let p = buffer.baseAddress!
+                if options.greedy {
+                    Softmax.probabilities(logits, column: column, into: p)
+                    return Softmax.argmax(p, count: count)
+                }
+                Softmax.probabilities(logits, column: column, temperature: options.temperature, into: p)
+                return Softmax.sample(p, count: count, random: &random)
+            }
+        }
+        prepareLogits(logits, column: column, recent: recent)
+        if options.greedy {
+            return work.withUnsafeBufferPointer { Softmax.argmax($0.baseAddress!, count: count) }
+        }
+        fillDistribution()
+        return probabilities.withUnsafeBufferPointer { Softmax.sample($0.baseAddress!, count: count, random: &random) }
+    }
+
+    /// The probabilities a draw would use for this column (zero for every
+    /// character the filters drop), for tests and inspection.
+    mutating func distribution(_ logits: Matrix, column: Int = 0, recent: ArraySlice<Int> = []) -> [Float] {
+        if !options.filters {
+            return probabilities.withUnsafeMutableBufferPointer { buffer in
+                Softmax.probabilities(logits, column: column, temperature: options.temperature, into: buffer.baseAddress!)
+                return Array(buffer)
+            }
+        }
+        prepareLogits(logits, column: column, recent: recent)
+        fillDistribution()
+        return probabilities
+    }
+
+    /// Steps 1 and 2: copies the column into `work`, penalises the recent
+    /// characters and masks the excluded ones.
+    private mutating func prepareLogits(_ logits: Matrix, column: Int, recent: ArraySlice<Int>) {
+        let stride = logits.columns, source = logits.values + column
+        let penalty = options.repetitionPenalty, window = options.repetitionWindow
+        work.withUnsafeMutableBufferPointer { work in
+            for row in 0..<symbolCount { work[row] = source[row * stride] }
+            if penalty != 1 && window > 0 {
+                stamp += 1
+                seen.withUnsafeMutableBufferPointer { seen in
+                    for row in recent.suffix(window) where row != Vocabulary.boundary && seen[row] != stamp {
+                        seen[row] = stamp
+                        work[row] = work[row] > 0 ? work[row] / penalty : work[row] * penalty
+                    }
+                }
+            }
+            for row in excludedRows { work[row] = -.infinity }
+        }
+    }
+
+    /// Steps 4 to 7 on `work`: the filters at temperature 1, then the
+    /// tempered softmax of the characters left, into `probabilities`.
+    private mutating func fillDistribution() {
+        let count = symbolCount, options = options
+        work.withUnsafeBufferPointer { work in
+            probabilities.withUnsafeMutableBufferPointer { p in
+                var largest = -Float.infinity
+                for row in 0..<count { largest = max(largest, work[row]) }
+                // Unnormalised: the most likely character has 1.
+                for row in 0..<count { p[row] = expf(work[row] - largest) }
+                if options.topK > 0 || options.topP < 1 {
+                    order.withUnsafeMutableBufferPointer { order in
+                        Self.truncate(p, order: order, topK: options.topK, topP: options.topP)
+                    }
+                }
+                // Min-p against the most likely character, whose weight is 1.
+                if options.minP > 0 {
+                    for row in 0..<count where p[row] < options.minP { p[row] = -1 }
+                }
+                // A dropped character is marked -1 rather than 0: one whose
+                // weight underflowed at temperature 1 may still be drawn hotter.
+                var sum: Float = 0
+                let temperature = options.temperature
+                for row in 0..<count {
+                    if p[row] < 0 || work[row] == -.infinity {
+                        p[row] = 0
+                    } else if temperature != 1 {
+                        p[row] = expf((work[row] - largest) / temperature)
+                    }
+                    sum += p[row]
+                }
+                let scale = 1 / sum
+                for row in 0..<count { p[row] *= scale }
+            }
+        }
+    }
+
+    /// Top-k then top-p on the unnormalised weights `p`: marks every
+    /// character outside the kept set with -1. Ranks only as many characters
+    /// as it keeps (a partial selection sort, likelier first, lower index
+    /// first on a tie), which is cheaper than sorting when few are kept, as
+    /// usual for a trained model; past 16 it sorts the rest.
+    private static func truncate(_ p: UnsafeMutableBufferPointer<Float>, order: UnsafeMutableBufferPointer<Int>,
+                                 topK: Int, topP: Float) {
+        let count = p.count
+        for row in 0..<count { order[row] = row }
+        var ranked = 0
+        func rankNext() {
+            guard ranked < 16 else {
+                // A flat distribution keeps many: sort the rest at once.
+                var rest = UnsafeMutableBufferPointer(rebasing: order[ranked...])
+                rest.sort { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
+                ranked = count
+                return
+            }
+            var best = ranked
+            for position in (ranked + 1)..<max(count, ranked + 1) {
+                let candidate = order[position], incumbent = order[best]
+                if p[candidate] > p[incumbent] || (p[candidate] == p[incumbent] && candidate < incumbent) { best = position }
+            }
+            order.swapAt(ranked, best)
+            ranked += 1
+        }
+        var keep = count
+        if topK > 0 && topK < count {
+            while ranked < topK { rankNext() }
+            keep = topK
+        }
+        if topP < 1 {
+            var total: Float = 0
+            if keep == count {
+                for row in 0..<count { total += p[row] }
+            } else {
+                for rank in 0..<keep { total += p[order[rank]] }
+            }
+            var cumulative: Float = 0, rank = 0
+            while rank < keep {
+                if rank == ranked { rankNext() }
+                cumulative += p[order[rank]]
+                rank += 1
+                if cumulative >= topP * total { break }
+            }
+            keep = rank
+        }
+        for rank in keep..<count { p[order[rank]] = -1 }
+    }
+}
