@@ -22,6 +22,7 @@ public struct CharacterLogprob: Sendable, Equatable {
     /// `ln p`, at most 0.
     public var logprob: Double
 
+    /// A character (nil for END) with its log-probability.
     public init(character: Unicode.Scalar?, logprob: Double) {
         self.character = character
         self.logprob = logprob
@@ -37,6 +38,7 @@ public struct GeneratedToken: Sendable, Equatable {
     /// (``SamplingOptions/logprobs`` of them, END included as nil).
     public var top: [CharacterLogprob]
 
+    /// A step's chosen character and its most likely alternatives.
     public init(chosen: CharacterLogprob, top: [CharacterLogprob]) {
         self.chosen = chosen
         self.top = top
@@ -58,6 +60,7 @@ public struct GeneratedSample: Sendable, Equatable {
     /// log-probability and alternatives; nil unless ``SamplingOptions/logprobs`` was set.
     public var tokens: [GeneratedToken]?
 
+    /// A finished sample.
     public init(text: String, logprob: Double, finishReason: FinishReason, tokens: [GeneratedToken]?) {
         self.text = text
         self.logprob = logprob

@@ -7,7 +7,7 @@ public enum StopReason: String, Sendable, Codable {
     case length
 }
 
-/// Generates a sample one character at a time (SPEC section 4's prediction):
+/// Generates a sample one character at a time, as the original demo predicts:
 /// feed START and the prime, then each produced character; stop at END, at a
 /// stop sequence or at the maximum length. ``SamplingOptions`` describes how
 /// each character is chosen.
@@ -15,7 +15,9 @@ public enum StopReason: String, Sendable, Codable {
 /// With stop sequences, characters that may begin one are handed out only
 /// once they turn out not to, so ``next()`` never returns part of a stop sequence.
 public final class Sampler {
+    /// The model sampled from.
     public let model: CharacterModel
+    /// The settings of this sample.
     public let options: SamplingOptions
     private let batch: SampleBatch
     /// Characters handed out by ``next()``.

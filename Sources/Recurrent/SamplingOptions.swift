@@ -115,6 +115,7 @@ public struct InvalidSamplingOption: Error, Sendable, Equatable, CustomStringCon
     /// What is wrong, completing "`field` …".
     public let message: String
 
+    /// An error about the setting `field`.
     public init(field: String, message: String) {
         self.field = field
         self.message = message
