@@ -77,7 +77,7 @@ public final class SQLiteModelStore: ModelStore {
     public func close() async throws {
         if !isReadOnly {
             do {
-                try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+                _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             } catch {
                 throw SQLiteFault.storeError(error)
             }
