@@ -120,7 +120,7 @@ import Testing
         ("{\"repetition_penalty\":0}", "repetition_penalty"), ("{\"repetition_window\":-1}", "repetition_window"),
         ("{\"stop\":[\"a\",\"\"]}", "stop[1]"), ("{\"beam_width\":65}", "beam_width"), ("{\"beam_width\":0}", "beam_width"),
         ("{\"beam_width\":2,\"count\":3}", "count"), ("{\"length_penalty\":1}", "length_penalty"),
-        ("{\"beam_width\":2,\"length_penalty\":-1}", "length_penalty"), ("{\"logprobs\":21}", "logprobs"),
+        ("{\"beam_width\":2,\"length_penalty\":-1}", "length_penalty"), ("{\"logprobs\":21}", "logprobs"), ("{\"logprobs\":0,\"count\":11,\"max_length\":2000}", "logprobs"),
         ("{\"stop\":\"e\"}", "stop"),
     ])
     func badValuesNameTheField(body: String, field: String) async throws {

@@ -9,6 +9,11 @@ struct GenerateSettings: Sendable {
     static let maxLogprobs = 20
     /// Largest `repetition_window`.
     static let maxRepetitionWindow = 100_000
+    /// Most characters (`count` × `max_length`) a `logprobs` answer may
+    /// describe: each comes with up to 21 log-probabilities, so at the limits
+    /// of `count` and `max_length` the answer was 116 MB of JSON and 9 s;
+    /// here it stays near 12 MB and a second.
+    static let maxLogprobCharacters = 20_000
 
     var count: Int
     var options: SamplingOptions
@@ -63,6 +68,10 @@ struct GenerateSettings: Sendable {
         }
         if let logprobs = body.logprobs {
             try ServiceLimits.checkInteger(logprobs, in: 0...Self.maxLogprobs, field: "logprobs")
+            guard count * maxLength <= Self.maxLogprobCharacters else {
+                throw APIError.invalid("logprobs",
+                                       "needs count × max_length of at most \(Self.maxLogprobCharacters) (got \(count) × \(maxLength))")
+            }
             options.logprobs = logprobs
         }
         if let width = body.beamWidth {
