@@ -40,7 +40,10 @@ struct GenerateSettings: Sendable {
             options.topK = topK
         }
         if let topP = body.topP {
-            guard topP > 0 && topP <= 1 else { throw APIError.invalid("top_p", "must be a number in (0, 1] (got \(topP))") }
+            // The engine takes a Float: a positive Double below its range would arrive as 0.
+            guard topP > 0 && topP <= 1 && Float(topP) > 0 else {
+                throw APIError.invalid("top_p", "must be a number in (0, 1] (got \(topP))")
+            }
             options.topP = Float(topP)
         }
         if let minP = body.minP {
