@@ -112,6 +112,7 @@ extension CharacterModel {
         var alive = [Hypothesis(input: input)]
         var finished: [Finished] = []
         var suffix: [Unicode.Scalar] = []
+        var normalisers: [Double] = []
         let longestStop = stops.sequences.map(\.count).max() ?? 0
         var length = 0
         while !alive.isEmpty && finished.count < beam.width {
@@ -120,7 +121,8 @@ extension CharacterModel {
                 break
             }
             let logits = stepper.feed(alive.map(\.input))
-            let scores = (0..<alive.count).map { ColumnLogprobs(logits, column: $0) }
+            ColumnLogprobs.normalisers(logits, into: &normalisers)
+            let scores = (0..<alive.count).map { ColumnLogprobs(logits, column: $0, normaliser: normalisers[$0]) }
             var best: [Candidate] = []
             for (column, hypothesis) in alive.enumerated() {
                 for row in 0..<logits.rows where !excluded.contains(row) {
