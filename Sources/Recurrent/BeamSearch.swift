@@ -37,22 +37,31 @@ public struct BeamSearchOptions: Sendable, Equatable {
     }
 }
 
-/// A partial or finished sequence of a beam search.
+/// A partial sequence of a beam search: its last node in the ``BeamTree``,
+/// the row it feeds the network next, and its total log-probability.
 private struct Hypothesis {
-    var rows: [Int] = []
-    var text: [Unicode.Scalar] = []
-    var logprobs: [Double] = []
-    var tokens: [GeneratedToken]?
-    var endLogprob: Double?
+    var node = BeamTree.root
+    var input: Int
     var total = 0.0
+}
 
-    func finished(_ reason: FinishReason, beam: BeamSearchOptions, prime: String) -> (sample: GeneratedSample, score: Double) {
+/// A finished sequence, ranked by the length penalty's score.
+private struct Finished {
+    let sample: GeneratedSample
+    let score: Double
+
+    /// The text of `node` (after the prime), then END's token and log-probability if it ended there.
+    init(_ node: Int, in tree: BeamTree, end: GeneratedToken? = nil, endLogprob: Double? = nil,
+         reason: FinishReason, beam: BeamSearchOptions, prime: String) {
+        let path = tree.path(to: node)
         var scalars = String.UnicodeScalarView()
         scalars.append(contentsOf: prime.unicodeScalars)
-        scalars.append(contentsOf: text)
-        let logprob = logprobs.reduce(0, +) + (endLogprob ?? 0)
-        let sample = GeneratedSample(text: String(scalars), logprob: logprob, finishReason: reason, tokens: tokens)
-        return (sample, beam.score(logprob, length: text.count + (endLogprob == nil ? 0 : 1)))
+        scalars.append(contentsOf: path.text)
+        // Summed first to last, as the samplers do, so width 1 gives greedy's figure exactly.
+        let logprob = path.logprobs.reduce(0, +) + (endLogprob ?? 0)
+        let tokens = path.tokens.map { tokens in end.map { tokens + [$0] } ?? tokens }
+        sample = GeneratedSample(text: String(scalars), logprob: logprob, finishReason: reason, tokens: tokens)
+        score = beam.score(logprob, length: path.text.count + (endLogprob == nil ? 0 : 1))
     }
 }
 
@@ -99,17 +108,21 @@ extension CharacterModel {
             _ = stepper.feed([input])
             input = row
         }
-        var alive = [Hypothesis(tokens: options.logprobs == nil ? nil : [])]
-        var inputs = [input]
-        var finished: [(sample: GeneratedSample, score: Double)] = []
+        var tree = BeamTree(capacity: beam.width * min(options.maxLength, 4096), recordsTokens: options.logprobs != nil)
+        var alive = [Hypothesis(input: input)]
+        var finished: [Finished] = []
+        var suffix: [Unicode.Scalar] = []
+        var normalisers: [Double] = []
+        let longestStop = stops.sequences.map(\.count).max() ?? 0
         var length = 0
         while !alive.isEmpty && finished.count < beam.width {
             if length == options.maxLength {
-                finished += alive.map { $0.finished(.length, beam: beam, prime: options.prime) }
+                finished += alive.map { Finished($0.node, in: tree, reason: .length, beam: beam, prime: options.prime) }
                 break
             }
-            let logits = stepper.feed(inputs)
-            let scores = (0..<alive.count).map { ColumnLogprobs(logits, column: $0) }
+            let logits = stepper.feed(alive.map(\.input))
+            ColumnLogprobs.normalisers(logits, into: &normalisers)
+            let scores = (0..<alive.count).map { ColumnLogprobs(logits, column: $0, normaliser: normalisers[$0]) }
             var best: [Candidate] = []
             for (column, hypothesis) in alive.enumerated() {
                 for row in 0..<logits.rows where !excluded.contains(row) {
@@ -120,34 +133,35 @@ extension CharacterModel {
             var next: [Hypothesis] = [], parents: [Int] = []
             for (rank, candidate) in best.enumerated() where next.count < beam.width {
                 let score = scores[candidate.parent]
-                var hypothesis = alive[candidate.parent]
+                let parent = alive[candidate.parent]
                 let character = ColumnLogprobs.character(candidate.row, vocabulary)
                 let logprob = score.logprob(candidate.row)
-                hypothesis.total = candidate.total
-                if let alternatives = options.logprobs {
-                    hypothesis.tokens?.append(GeneratedToken(chosen: CharacterLogprob(character: character, logprob: logprob),
-                                                             top: score.alternatives(alternatives, vocabulary: vocabulary)))
+                let token = options.logprobs.map {
+                    GeneratedToken(chosen: CharacterLogprob(character: character, logprob: logprob),
+                                   top: score.alternatives($0, vocabulary: vocabulary))
                 }
                 guard let character else {
-                    hypothesis.endLogprob = logprob
-                    if rank < beam.width { finished.append(hypothesis.finished(.end, beam: beam, prime: options.prime)) }
+                    if rank < beam.width {
+                        finished.append(Finished(parent.node, in: tree, end: token, endLogprob: logprob, reason: .end,
+                                                 beam: beam, prime: options.prime))
+                    }
                     continue
                 }
-                hypothesis.rows.append(candidate.row)
-                hypothesis.text.append(character)
-                hypothesis.logprobs.append(logprob)
-                if let stop = stops.completed(hypothesis.text) {
-                    hypothesis.text.removeLast(stop)
-                    hypothesis.logprobs.removeLast(stop)
-                    hypothesis.tokens?.removeLast(stop)
-                    if rank < beam.width { finished.append(hypothesis.finished(.stop, beam: beam, prime: options.prime)) }
-                    continue
+                let node = tree.append(after: parent.node, character, logprob: logprob, token: token)
+                if !stops.isEmpty {
+                    tree.suffix(of: node, count: longestStop, into: &suffix)
+                    if let stop = stops.completed(suffix) {
+                        if rank < beam.width {
+                            finished.append(Finished(tree.ancestor(of: node, steps: stop), in: tree, reason: .stop,
+                                                     beam: beam, prime: options.prime))
+                        }
+                        continue
+                    }
                 }
-                next.append(hypothesis)
+                next.append(Hypothesis(node: node, input: candidate.row, total: candidate.total))
                 parents.append(candidate.parent)
             }
             alive = next
-            inputs = next.map { $0.rows.last! }
             if !parents.isEmpty { stepper.select(columns: parents) }
             length += 1
         }

@@ -9,20 +9,72 @@ import Darwin
 struct ColumnLogprobs {
     let logits: Matrix
     let column: Int
-    /// `largest + ln Σ exp(logit − largest)`, in Double so that a sum of many
-    /// characters' log-probabilities matches the evaluation's cost.
+    /// `largest + ln Σ exp(logit − largest)`, summed in Double so that a sum
+    /// of many characters' log-probabilities matches the evaluation's cost.
     let normaliser: Double
 
     init(_ logits: Matrix, column: Int) {
         self.logits = logits
         self.column = column
-        let rows = logits.rows, stride = logits.columns
-        let x = logits.values + column
-        var largest = -Float.infinity
-        for row in 0..<rows { largest = max(largest, x[row * stride]) }
-        var sum = 0.0
-        for row in 0..<rows { sum += Double(expf(x[row * stride] - largest)) }
-        normaliser = Double(largest) + log(sum)
+        var normaliser = 0.0
+        withUnsafeMutablePointer(to: &normaliser) { Self.normalisers(logits, columns: column..<(column + 1), into: $0) }
+        self.normaliser = normaliser
+    }
+
+    /// A column whose normaliser ``normalisers(_:into:)`` computed.
+    init(_ logits: Matrix, column: Int, normaliser: Double) {
+        self.logits = logits
+        self.column = column
+        self.normaliser = normaliser
+    }
+
+    /// Every column's normaliser into `normalisers`, eight columns at a time:
+    /// the rows are read contiguously and the exponentials are Activation's
+    /// eight-lane ones, not one libm call per logit, which was most of a
+    /// batched sample's own work. A column's figure is the same whichever
+    /// lane or batch it is in, so a sample's logprob does not depend on the
+    /// samples drawn beside it.
+    static func normalisers(_ logits: Matrix, into normalisers: inout [Double]) {
+        let batch = logits.columns
+        normalisers.removeAll(keepingCapacity: true)
+        normalisers.append(contentsOf: repeatElement(0, count: batch))
+        normalisers.withUnsafeMutableBufferPointer { out in
+            for start in stride(from: 0, to: batch, by: 8) {
+                Self.normalisers(logits, columns: start..<min(start + 8, batch), into: out.baseAddress! + start)
+            }
+        }
+    }
+
+    /// The normalisers of up to eight `columns`, written to `out[0..<columns.count]`.
+    @inline(__always)
+    private static func normalisers(_ logits: Matrix, columns: Range<Int>, into out: UnsafeMutablePointer<Double>) {
+        let rows = logits.rows, batch = logits.columns, width = columns.count
+        func lanes(_ row: Int) -> SIMD8<Float> {
+            let x = logits.values + row * batch + columns.lowerBound
+            if width == 8 { return UnsafeRawPointer(x).loadUnaligned(as: SIMD8<Float>.self) }
+            // Lanes past `width` repeat the first column (finite, and never written out).
+            var v = SIMD8<Float>(repeating: x[0])
+            for lane in 1..<width { v[lane] = x[lane] }
+            return v
+        }
+        if width == 1 {
+            // One column (a single sample): the same arithmetic as lane 0 below, without the seven idle lanes' sums.
+            let x = logits.values + columns.lowerBound
+            var largest = -Float.infinity
+            for row in 0..<rows where x[row * batch] > largest { largest = x[row * batch] }
+            var sum = 0.0
+            for row in 0..<rows { sum += Double(Activation.exp(SIMD8(repeating: x[row * batch] - largest))[0]) }
+            out[0] = Double(largest) + log(sum)
+            return
+        }
+        var largest = SIMD8<Float>(repeating: -.infinity)
+        for row in 0..<rows {
+            let v = lanes(row)
+            largest = largest.replacing(with: v, where: v .> largest)
+        }
+        var sum = SIMD8<Double>()
+        for row in 0..<rows { sum += SIMD8<Double>(Activation.exp(lanes(row) - largest)) }
+        for lane in 0..<width { out[lane] = Double(largest[lane]) + log(sum[lane]) }
     }
 
     /// The raw logit of `row`.

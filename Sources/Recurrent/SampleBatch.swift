@@ -16,6 +16,8 @@ final class SampleBatch {
     private var active: [Int]
     /// The row each active column feeds next.
     private var inputs: [Int]
+    /// Each column's log-softmax normaliser at this step.
+    private var normalisers: [Double] = []
 
     /// A batch with one sample per generator; throws
     /// ``Vocabulary/UnknownCharacter`` for a prime outside the vocabulary.
@@ -52,9 +54,11 @@ final class SampleBatch {
     func step() {
         guard !active.isEmpty else { return }
         let logits = stepper.feed(inputs)
+        ColumnLogprobs.normalisers(logits, into: &normalisers)
         var finished = false
         for (column, track) in active.enumerated() {
-            if let next = tracks[track].advance(logits, column: column, chooser: &chooser, stops: stops,
+            if let next = tracks[track].advance(logits, column: column, normaliser: normalisers[column],
+                                                chooser: &chooser, stops: stops,
                                                 vocabulary: model.vocabulary, maxLength: options.maxLength,
                                                 alternatives: options.logprobs) {
                 inputs[column] = next

@@ -28,12 +28,13 @@ struct SampleTrack {
         released = generated.count
     }
 
-    /// Chooses the next character from column `column` of `logits` and
-    /// returns the row to feed next, or nil when the sample has ended.
-    mutating func advance(_ logits: Matrix, column: Int, chooser: inout CharacterChooser, stops: StopSequences,
-                          vocabulary: Vocabulary, maxLength: Int, alternatives: Int?) -> Int? {
+    /// Chooses the next character from column `column` of `logits` (its
+    /// log-softmax normaliser `normaliser`) and returns the row to feed
+    /// next, or nil when the sample has ended.
+    mutating func advance(_ logits: Matrix, column: Int, normaliser: Double, chooser: inout CharacterChooser,
+                          stops: StopSequences, vocabulary: Vocabulary, maxLength: Int, alternatives: Int?) -> Int? {
         let row = chooser.choose(logits, column: column, recent: rows[...], random: &random)
-        let scores = ColumnLogprobs(logits, column: column)
+        let scores = ColumnLogprobs(logits, column: column, normaliser: normaliser)
         let logprob = scores.logprob(row)
         let character = ColumnLogprobs.character(row, vocabulary)
         if let alternatives {

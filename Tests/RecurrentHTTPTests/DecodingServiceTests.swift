@@ -116,11 +116,11 @@ import Testing
     }
 
     @Test(arguments: [
-        ("{\"top_k\":-1}", "top_k"), ("{\"top_p\":0}", "top_p"), ("{\"top_p\":1.5}", "top_p"), ("{\"min_p\":2}", "min_p"),
+        ("{\"top_k\":-1}", "top_k"), ("{\"top_p\":0}", "top_p"), ("{\"top_p\":1.5}", "top_p"), ("{\"top_p\":5e-324}", "top_p"), ("{\"min_p\":2}", "min_p"),
         ("{\"repetition_penalty\":0}", "repetition_penalty"), ("{\"repetition_window\":-1}", "repetition_window"),
         ("{\"stop\":[\"a\",\"\"]}", "stop[1]"), ("{\"beam_width\":65}", "beam_width"), ("{\"beam_width\":0}", "beam_width"),
         ("{\"beam_width\":2,\"count\":3}", "count"), ("{\"length_penalty\":1}", "length_penalty"),
-        ("{\"beam_width\":2,\"length_penalty\":-1}", "length_penalty"), ("{\"logprobs\":21}", "logprobs"),
+        ("{\"beam_width\":2,\"length_penalty\":-1}", "length_penalty"), ("{\"logprobs\":21}", "logprobs"), ("{\"logprobs\":0,\"count\":11,\"max_length\":2000}", "logprobs"),
         ("{\"stop\":\"e\"}", "stop"),
     ])
     func badValuesNameTheField(body: String, field: String) async throws {

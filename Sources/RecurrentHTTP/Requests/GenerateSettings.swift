@@ -9,6 +9,11 @@ struct GenerateSettings: Sendable {
     static let maxLogprobs = 20
     /// Largest `repetition_window`.
     static let maxRepetitionWindow = 100_000
+    /// Most characters (`count` × `max_length`) a `logprobs` answer may
+    /// describe: each comes with up to 21 log-probabilities, so at the limits
+    /// of `count` and `max_length` the answer was 116 MB of JSON and 9 s;
+    /// here it stays near 12 MB and a second.
+    static let maxLogprobCharacters = 20_000
 
     var count: Int
     var options: SamplingOptions
@@ -35,7 +40,10 @@ struct GenerateSettings: Sendable {
             options.topK = topK
         }
         if let topP = body.topP {
-            guard topP > 0 && topP <= 1 else { throw APIError.invalid("top_p", "must be a number in (0, 1] (got \(topP))") }
+            // The engine takes a Float: a positive Double below its range would arrive as 0.
+            guard topP > 0 && topP <= 1 && Float(topP) > 0 else {
+                throw APIError.invalid("top_p", "must be a number in (0, 1] (got \(topP))")
+            }
             options.topP = Float(topP)
         }
         if let minP = body.minP {
@@ -63,6 +71,10 @@ struct GenerateSettings: Sendable {
         }
         if let logprobs = body.logprobs {
             try ServiceLimits.checkInteger(logprobs, in: 0...Self.maxLogprobs, field: "logprobs")
+            guard count * maxLength <= Self.maxLogprobCharacters else {
+                throw APIError.invalid("logprobs",
+                                       "needs count × max_length of at most \(Self.maxLogprobCharacters) (got \(count) × \(maxLength))")
+            }
             options.logprobs = logprobs
         }
         if let width = body.beamWidth {
