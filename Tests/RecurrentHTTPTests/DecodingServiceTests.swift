@@ -48,6 +48,9 @@ import Testing
                 let logprob = try #require(sample["logprob"] as? Double)
                 #expect(abs(sum - logprob) < 1e-6 * max(1, abs(logprob)))
                 #expect(tokens.allSatisfy { ($0["top"] as? [[String: Any]])?.count == 2 })
+                // END is a null `char`, never a missing one.
+                let entries = tokens + tokens.flatMap { $0["top"] as? [[String: Any]] ?? [] }
+                #expect(entries.allSatisfy { $0.keys.contains("char") })
                 #expect(tokens.compactMap { $0["char"] as? String }.joined() == text)
             }
             #expect(stops > 0)
