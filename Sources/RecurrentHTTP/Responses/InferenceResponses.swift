@@ -23,6 +23,16 @@ struct GenerateResponse: Encodable, Sendable {
             logprob = sample.logprob
             tokens = sample.tokens?.map(GeneratedTokenBody.init)
         }
+
+        /// `tokens` only when asked for.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(text, forKey: .text)
+            try container.encode(doneReason, forKey: .doneReason)
+            try container.encode(finishReason, forKey: .finishReason)
+            try container.encode(logprob, forKey: .logprob)
+            if let tokens { try container.encode(tokens, forKey: .tokens) }
+        }
     }
 
     var samples: [Sample]
@@ -39,15 +49,6 @@ struct CharacterLogprobBody: Encodable, Sendable {
         char = entry.character.map { String($0) }
         logprob = entry.logprob
     }
-
-    enum CodingKeys: String, CodingKey { case char, logprob }
-
-    /// `char` as null for END (the synthesised encoder would leave it out).
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(char, forKey: .char)
-        try container.encode(logprob, forKey: .logprob)
-    }
 }
 
 /// A generated character with its log-probability and the likeliest alternatives.
@@ -60,16 +61,6 @@ struct GeneratedTokenBody: Encodable, Sendable {
         char = token.chosen.character.map { String($0) }
         logprob = token.chosen.logprob
         top = token.top.map(CharacterLogprobBody.init)
-    }
-
-    enum CodingKeys: String, CodingKey { case char, logprob, top }
-
-    /// `char` as null for END (the synthesised encoder would leave it out).
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(char, forKey: .char)
-        try container.encode(logprob, forKey: .logprob)
-        try container.encode(top, forKey: .top)
     }
 }
 
@@ -102,6 +93,17 @@ struct GeneratedSampleEnd: Encodable, Sendable {
         logprob = result.logprob
         tokens = result.tokens?.map(GeneratedTokenBody.init)
     }
+
+    /// `tokens` only when asked for.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sample, forKey: .sample)
+        try container.encode(done, forKey: .done)
+        try container.encode(doneReason, forKey: .doneReason)
+        try container.encode(finishReason, forKey: .finishReason)
+        try container.encode(logprob, forKey: .logprob)
+        if let tokens { try container.encode(tokens, forKey: .tokens) }
+    }
 }
 
 /// `POST /api/models/{id}/evaluate`: the model's loss on the text.
@@ -128,6 +130,18 @@ struct EvaluateResponse: Encodable, Sendable {
         meanLoss = evaluation.meanLoss
         perplexity = evaluation.perplexity
         self.characters = characters
+    }
+
+    /// `characters` only when asked for.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sentences, forKey: .sentences)
+        try container.encode(skipped, forKey: .skipped)
+        try container.encode(predictions, forKey: .predictions)
+        try container.encode(totalCost, forKey: .totalCost)
+        try container.encode(meanLoss, forKey: .meanLoss)
+        try container.encode(perplexity, forKey: .perplexity)
+        if let characters { try container.encode(characters, forKey: .characters) }
     }
 }
 
