@@ -169,6 +169,8 @@ struct TrainingFlowTests {
             let first = try await client.create(TestServer.smallModel(["max_ticks": 1500]))
             let second = try await client.create(TestServer.smallModel(["max_ticks": 100]))
             let third = try await client.create(TestServer.smallModel(["max_ticks": 100]))
+            // A cluster worker claims the job on its next poll or notification.
+            try await client.waitForModel(first) { status($0) != "queued" }
             #expect(status(try await client.model(first)) == "running")
             #expect(status(try await client.model(second)) == "queued")
             #expect(status(try await client.model(third)) == "queued")
