@@ -16,6 +16,7 @@ public struct BeamSearchOptions: Sendable, Equatable {
     /// there); 0 ranks by log-probability alone, larger values favour longer text.
     public var lengthPenalty: Double
 
+    /// Options; by default four hypotheses ranked by log-probability alone.
     public init(width: Int = 4, lengthPenalty: Double = 0) {
         self.width = width
         self.lengthPenalty = lengthPenalty
