@@ -308,8 +308,9 @@ public enum ModelFile {
         return value.description
     }
 
-    /// `text` as a JSON string literal.
-    static func jsonString(_ text: String) -> String {
+    /// `text` as a JSON string literal, escaped as model files are (also used
+    /// by other JSON writers of this project's, so they escape alike).
+    public static func jsonString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
