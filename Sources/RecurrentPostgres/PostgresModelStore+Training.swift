@@ -102,12 +102,16 @@ extension PostgresModelStore {
             updated = true
         }
         guard updated || generation == nil else { return false }
+        // A flush that committed while the server went away is sent again
+        // (the client never heard the commit): a step already stored is kept
+        // once, so the history has no doubled points.
         for point in metrics {
             try await connection.run("""
                 INSERT INTO metrics (model_id, step, median_perplexity, mean_loss, learning_rate, ticks_per_sec, time,
                     validation_loss)
-                VALUES (\(id), \(point.step), \(point.medianPerplexity), \(point.meanLoss), \(point.learningRate),
-                    \(point.ticksPerSecond), \(point.time), \(point.validationLoss.finiteOrNil))
+                SELECT \(id), \(point.step), \(point.medianPerplexity), \(point.meanLoss), \(point.learningRate),
+                    \(point.ticksPerSecond), \(point.time), \(point.validationLoss.finiteOrNil)
+                WHERE NOT EXISTS (SELECT 1 FROM metrics WHERE model_id = \(id) AND step = \(point.step))
                 """, logger: logger)
         }
         for sample in samples {
