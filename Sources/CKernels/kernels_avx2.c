@@ -16,6 +16,8 @@
 
 #include "bodies/kernel_math.h"
 #include "bodies/cell_kernels.h"
+// Rows of the small product's register blocks: four 16-float accumulators (eight of its 16 registers).
+#define SMALL_BLOCK_ROWS 4
 #include "bodies/vector_kernels.h"
 
 static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,

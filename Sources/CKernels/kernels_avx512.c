@@ -15,6 +15,8 @@
 
 #include "bodies/kernel_math.h"
 #include "bodies/cell_kernels.h"
+// Rows of the small product's register blocks: eight 16-float accumulators of 32 registers.
+#define SMALL_BLOCK_ROWS 8
 #include "bodies/vector_kernels.h"
 
 static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,

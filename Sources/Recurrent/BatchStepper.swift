@@ -7,6 +7,9 @@
 /// continues its best hypotheses. Like ``InferenceStepper`` it keeps two
 /// graphs that take turns, so the state of one step stays valid while the
 /// next is computed, and it allocates nothing once the batch size is stable.
+///
+/// The weights must not change while a stepper lives: its graphs multiply by
+/// packed copies of them (``FrozenWeights``), made on the first batched step.
 final class BatchStepper {
     let network: RecurrentNetwork
     private let graphs = [Graph(recordsBackward: false), Graph(recordsBackward: false)]
@@ -24,6 +27,8 @@ final class BatchStepper {
         precondition(batch >= 1)
         self.network = network
         self.batch = batch
+        let frozen = FrozenWeights()
+        for graph in graphs { graph.frozenWeights = frozen }
         states = network.zeroState(graphs[1], batch: batch)
     }
 

@@ -11,7 +11,7 @@ extension Graph {
         let cellTanh = makeMatrix(rows: size, columns: batch)
         let newHidden = makeMatrix(rows: size, columns: batch)
         let scratch = recordsBackward ? makeMatrix(rows: 4 * size, columns: batch) : gates
-        layer.blocks.preactivations(input: input, hidden: hidden, into: gates, recurrentRows: 4 * size)
+        layer.blocks.preactivations(input: input, hidden: hidden, into: gates, recurrentRows: 4 * size, graph: self)
         LSTMStep.forward(gates: gates.values, gateStride: area, recurrent: nil, rows: 1,
                          previousCell: cell.values, cell: newCell.values, hidden: newHidden.values, stateStride: area,
                          cellTanh: cellTanh.values, tanhStride: area, width: area)
@@ -43,12 +43,12 @@ extension Graph {
         let scratch = recordsBackward ? makeMatrix(rows: 3 * size, columns: batch) : gates
         let resetScratch = recordsBackward ? makeMatrix(rows: size, columns: batch) : resetHidden
         // r and z see the recurrent weights directly; the candidate sees r⊙h'.
-        layer.blocks.preactivations(input: input, hidden: hidden, into: gates, recurrentRows: 2 * size)
+        layer.blocks.preactivations(input: input, hidden: hidden, into: gates, recurrentRows: 2 * size, graph: self)
         let g = gates.values
         GRUStep.gates(gates: g, gateStride: area, recurrent: nil, rows: 1, previous: hidden.values, stateStride: area,
                       resetHidden: resetHidden.values, resetStride: area, width: area)
-        MatrixProduct.multiply(layer.blocks.recurrentWeights.values + 2 * size * size, resetHidden.values, into: g + 2 * area,
-                               m: size, k: size, n: batch, accumulate: true)
+        multiplyWeights(layer.blocks.recurrentWeights.values + 2 * size * size, resetHidden.values, into: g + 2 * area,
+                        m: size, k: size, n: batch, accumulate: true)
         GRUStep.output(gates: g, gateStride: area, recurrent: nil, rows: 1, previous: hidden.values,
                        hidden: newHidden.values, stateStride: area, width: area)
         record(.gruCell(layer, input: input, hidden: hidden, gates: gates, resetHidden: resetHidden,
@@ -90,7 +90,7 @@ extension Graph {
         let size = layer.hiddenSize, batch = input.columns, area = size * batch
         let newHidden = makeMatrix(rows: size, columns: batch)
         let scratch = recordsBackward ? makeMatrix(rows: size, columns: batch) : newHidden
-        layer.blocks.preactivations(input: input, hidden: hidden, into: newHidden, recurrentRows: size)
+        layer.blocks.preactivations(input: input, hidden: hidden, into: newHidden, recurrentRows: size, graph: self)
         RNNStep.forward(preactivations: newHidden.values, gateStride: area, recurrent: nil, rows: 1,
                         hidden: newHidden.values, stateStride: area, width: area)
         record(.rnnCell(layer, input: input, hidden: hidden, newHidden: newHidden, scratch: scratch))

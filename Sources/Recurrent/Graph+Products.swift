@@ -28,8 +28,8 @@ extension Graph {
         precondition(bias.columns == 1 && bias.rows == weights.rows, "affine: bias must be \(weights.rows)x1")
         let out = makeMatrix(rows: weights.rows, columns: input.columns)
         Activation.broadcast(bias.values, into: out.values, rows: out.rows, columns: out.columns)
-        MatrixProduct.multiply(weights.values, input.values, into: out.values,
-                               m: weights.rows, k: weights.columns, n: input.columns, accumulate: true)
+        multiplyWeights(weights.values, input.values, into: out.values,
+                        m: weights.rows, k: weights.columns, n: input.columns, accumulate: true)
         record(.affine(weights, input, bias, out: out))
         return out
     }

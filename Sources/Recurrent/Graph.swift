@@ -26,6 +26,9 @@ public final class Graph {
     @exclusivity(unchecked) private var indexStore: [Int] = []
     /// Deferred weight-gradient updates of single-column steps.
     private let outerProducts = OuterProductQueue()
+    /// Packed weights for the products of an inference graph whose weights
+    /// stay fixed (batched sampling, beam search); nil while training.
+    var frozenWeights: FrozenWeights?
 
     /// A graph; pass `recordsBackward: false` for inference.
     public init(recordsBackward: Bool = true) {

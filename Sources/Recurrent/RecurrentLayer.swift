@@ -78,14 +78,15 @@ struct GateBlocks {
     var all: [Matrix] { [inputWeights, recurrentWeights, bias] }
 
     /// `preactivations = bias + inputWeights · input (+ recurrentWeights · hidden)`
-    /// over the first `recurrentRows` rows for the recurrent part.
-    func preactivations(input: Matrix, hidden: Matrix, into target: Matrix, recurrentRows: Int) {
+    /// over the first `recurrentRows` rows for the recurrent part, with
+    /// `graph`'s products.
+    func preactivations(input: Matrix, hidden: Matrix, into target: Matrix, recurrentRows: Int, graph: Graph) {
         let batch = input.columns
         Activation.broadcast(bias.values, into: target.values, rows: target.rows, columns: batch)
-        MatrixProduct.multiply(inputWeights.values, input.values, into: target.values,
-                               m: inputWeights.rows, k: inputWeights.columns, n: batch, accumulate: true)
-        MatrixProduct.multiply(recurrentWeights.values, hidden.values, into: target.values,
-                               m: recurrentRows, k: recurrentWeights.columns, n: batch, accumulate: true)
+        graph.multiplyWeights(inputWeights.values, input.values, into: target.values,
+                              m: inputWeights.rows, k: inputWeights.columns, n: batch, accumulate: true)
+        graph.multiplyWeights(recurrentWeights.values, hidden.values, into: target.values,
+                              m: recurrentRows, k: recurrentWeights.columns, n: batch, accumulate: true)
     }
 
     /// Backward of ``preactivations``: weight, bias, input and hidden gradients

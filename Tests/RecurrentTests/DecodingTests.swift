@@ -77,8 +77,9 @@ import Testing
         #expect(ended >= 5, "samples that ended at END: \(ended)")
     }
 
+    /// [256]'s recurrent weights are large enough to be packed in a batch.
     @Test func aBatchEqualsItsSamplesDrawnOneByOne() throws {
-        for hiddenSizes in [[20, 20], [64]] {
+        for hiddenSizes in [[20, 20], [64], [256]] {
             let model = Self.untrained(seed: 5, hiddenSizes: hiddenSizes)
             let options = SamplingOptions(temperature: 0.9, maxLength: 70, prime: "the ", topP: 0.95, seed: 1000, logprobs: 1)
             let batch = try model.generate(options, count: 12)

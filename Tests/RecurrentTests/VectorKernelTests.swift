@@ -50,9 +50,10 @@ struct VectorKernelTests {
 
     @Test(arguments: levels)
     func smallProductsMatchPortable(level: CPUKernels.Level) {
-        for m in [1, 3, 5] {
+        // m = 8 and 9 and n = 16, 17 and 33 reach the four-row, sixteen-column blocks.
+        for m in [1, 3, 5, 8, 9] {
             for k in [1, 7, 9, 17] {
-                for n in [1, 2, 7, 9, 17] {
+                for n in [1, 2, 7, 9, 16, 17, 33] {
                     KernelComparison.expectAgreement(level, "C = A[\(m)x\(k)]·B[\(k)x\(n)]",
                                                      sizes: [m * k, k * n, m * n]) { kernels, b in
                         kernels.table.multiply_small(b[0], b[1], b[2], m, k, n, 0)
