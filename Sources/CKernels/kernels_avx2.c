@@ -27,39 +27,42 @@ static void panel_product(const float *panel, int rows, int k, const float *b, i
 
 #define GROUP 6
 
+/// The inner loop of a panel times `count` (at most six) columns, `count` a
+/// constant at each call below so that every accumulator stays in a register.
+__attribute__((always_inline)) static inline void panel_group(const float *a, int k, const float *top, int ldb,
+                                                              __m256 *low, __m256 *high, const int count) {
+    for (int inner = 0; inner < k; inner++, a += PANEL) {
+        __m256 w0 = _mm256_loadu_ps(a), w1 = _mm256_loadu_ps(a + 8);
+        _mm_prefetch((const char *)(a + 8 * PANEL), _MM_HINT_T0);
+        const float *row = top + (size_t)inner * ldb;
+#pragma clang loop unroll(full)
+        for (int j = 0; j < count; j++) {
+            __m256 x = _mm256_broadcast_ss(row + j);
+            low[j] = _mm256_fmadd_ps(w0, x, low[j]);
+            high[j] = _mm256_fmadd_ps(w1, x, high[j]);
+        }
+    }
+}
+
 /// One 16-row panel times `columns` (at most 16) columns of `b`, in groups
-/// of six columns: two accumulators (rows 0–7 and 8–15) per column.
+/// of at most six columns, as even as they can be (13 columns are 5, 4 and
+/// 4, never 6, 6 and a lone column whose two dependent chains would idle the
+/// multiply-add units): two accumulators (rows 0–7 and 8–15) per column.
 static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,
                           int columns, int accumulate) {
     float block[PANEL * COLUMNS] __attribute__((aligned(32)));
-    for (int first = 0; first < columns; first += GROUP) {
-        int count = columns - first < GROUP ? columns - first : GROUP;
+    int groups = (columns + GROUP - 1) / GROUP;
+    for (int index = 0; index < groups; index++) {
+        int first, count;
+        column_block(columns, groups, index, &first, &count);
         __m256 low[GROUP], high[GROUP];
         for (int j = 0; j < GROUP; j++) low[j] = high[j] = _mm256_setzero_ps();
-        const float *a = panel;
         const float *top = b + first;
-        if (count == GROUP) {
-            for (int inner = 0; inner < k; inner++, a += PANEL) {
-                __m256 w0 = _mm256_loadu_ps(a), w1 = _mm256_loadu_ps(a + 8);
-                _mm_prefetch((const char *)(a + 8 * PANEL), _MM_HINT_T0);
-                const float *row = top + (size_t)inner * ldb;
-#pragma clang loop unroll(full)
-                for (int j = 0; j < GROUP; j++) {
-                    __m256 x = _mm256_broadcast_ss(row + j);
-                    low[j] = _mm256_fmadd_ps(w0, x, low[j]);
-                    high[j] = _mm256_fmadd_ps(w1, x, high[j]);
-                }
-            }
-        } else {
-            for (int inner = 0; inner < k; inner++, a += PANEL) {
-                __m256 w0 = _mm256_loadu_ps(a), w1 = _mm256_loadu_ps(a + 8);
-                const float *row = top + (size_t)inner * ldb;
-                for (int j = 0; j < count; j++) {
-                    __m256 x = _mm256_broadcast_ss(row + j);
-                    low[j] = _mm256_fmadd_ps(w0, x, low[j]);
-                    high[j] = _mm256_fmadd_ps(w1, x, high[j]);
-                }
-            }
+        switch (count) {
+#define GROUP_CASE(size) case size: panel_group(panel, k, top, ldb, low, high, size); break;
+            GROUP_CASE(1) GROUP_CASE(2) GROUP_CASE(3) GROUP_CASE(4) GROUP_CASE(5) GROUP_CASE(6)
+#undef GROUP_CASE
+            default: break;
         }
         for (int j = 0; j < count; j++) {
             _mm256_store_ps(block + (first + j) * PANEL, low[j]);

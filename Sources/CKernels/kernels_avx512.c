@@ -24,28 +24,35 @@ static void panel_product(const float *panel, int rows, int k, const float *b, i
 
 #include "bodies/packed_product.h"
 
+/// The inner loop of a panel times `columns` columns, `columns` a constant
+/// at each call below so that the loop over them unrolls and every
+/// accumulator stays in a register (a loop over a variable count kept them
+/// in memory).
+__attribute__((always_inline)) static inline void panel_columns(const float *a, int k, const float *b, int ldb,
+                                                                __m512 *sums, const int columns) {
+    for (int inner = 0; inner < k; inner++, a += PANEL) {
+        __m512 weights = _mm512_loadu_ps(a);
+        // The panels stream from the last-level cache: ask for the next lines early.
+        _mm_prefetch((const char *)(a + 8 * PANEL), _MM_HINT_T0);
+        const float *row = b + (size_t)inner * ldb;
+#pragma clang loop unroll(full)
+        for (int j = 0; j < columns; j++) sums[j] = _mm512_fmadd_ps(weights, _mm512_set1_ps(row[j]), sums[j]);
+    }
+}
+
 /// One 16-row panel times `columns` (at most 16) columns of `b`: one
 /// accumulator register per column.
 static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,
                           int columns, int accumulate) {
     __m512 sums[COLUMNS];
     for (int j = 0; j < COLUMNS; j++) sums[j] = _mm512_setzero_ps();
-    const float *a = panel;
-    if (columns == COLUMNS) {
-        for (int inner = 0; inner < k; inner++, a += PANEL) {
-            __m512 weights = _mm512_loadu_ps(a);
-            // The panels stream from the last-level cache: ask for the next lines early.
-            _mm_prefetch((const char *)(a + 8 * PANEL), _MM_HINT_T0);
-            const float *row = b + (size_t)inner * ldb;
-#pragma clang loop unroll(full)
-            for (int j = 0; j < COLUMNS; j++) sums[j] = _mm512_fmadd_ps(weights, _mm512_set1_ps(row[j]), sums[j]);
-        }
-    } else {
-        for (int inner = 0; inner < k; inner++, a += PANEL) {
-            __m512 weights = _mm512_loadu_ps(a);
-            const float *row = b + (size_t)inner * ldb;
-            for (int j = 0; j < columns; j++) sums[j] = _mm512_fmadd_ps(weights, _mm512_set1_ps(row[j]), sums[j]);
-        }
+    switch (columns) {
+#define PANEL_CASE(count) case count: panel_columns(panel, k, b, ldb, sums, count); break;
+        PANEL_CASE(1) PANEL_CASE(2) PANEL_CASE(3) PANEL_CASE(4) PANEL_CASE(5) PANEL_CASE(6) PANEL_CASE(7)
+        PANEL_CASE(8) PANEL_CASE(9) PANEL_CASE(10) PANEL_CASE(11) PANEL_CASE(12) PANEL_CASE(13) PANEL_CASE(14)
+        PANEL_CASE(15) PANEL_CASE(16)
+#undef PANEL_CASE
+        default: break;
     }
     float block[PANEL * COLUMNS] __attribute__((aligned(64)));
     for (int j = 0; j < columns; j++) _mm512_store_ps(block + j * PANEL, sums[j]);

@@ -12,8 +12,12 @@ import RecurrentLaunch
 //   GFLOP/s of useful work (2 flops per multiply-add of the products, forward
 //   and backward) and the peak resident memory.
 //
-//   swift run -c release recurrent-bench [--suite demo|batch|sample|all] [--seconds S] [--runs N] [--only NAME]
-//                                        [--way single|blas|workers|validate]
+// - sample suite: generation speed (SampleSuite.swift).
+// - peer suite: the shapes of the PyTorch comparison (PeerSuite.swift);
+//   `--threads 1,2` picks the thread counts.
+//
+//   swift run -c release recurrent-bench [--suite demo|batch|sample|peer|all] [--seconds S] [--runs N] [--only NAME]
+//                                        [--way single|blas|workers|validate] [--threads 1,2]
 
 OpenBLASKernelChoice.applyBeforeStart()
 print("CPU kernels: \(CPUKernels.selected.rawValue) (best on this CPU: \(CPUKernels.best.rawValue); \(CPUKernels.environmentVariable)=auto|portable|avx2|avx512)")
@@ -41,6 +45,7 @@ var seconds = 2.0, runs = 5
 var suite = "all"
 var only: String?
 var onlyWay: String?
+var peerThreads = [1, 2]
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -49,8 +54,9 @@ while let argument = arguments.next() {
     case "--only": only = arguments.next()
     case "--suite": suite = arguments.next() ?? suite
     case "--way": onlyWay = arguments.next()
+    case "--threads": peerThreads = (arguments.next() ?? "").split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 }
     default:
-        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|sample|all] [--seconds S] [--runs N] [--only NAME] [--way single|blas|workers|validate]\n".utf8))
+        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|sample|peer|all] [--seconds S] [--runs N] [--only NAME] [--way single|blas|workers|validate] [--threads 1,2]\n".utf8))
         exit(2)
     }
 }
@@ -169,6 +175,10 @@ if suite == "batch" || suite == "all" {
             }
         }
     }
+}
+
+if suite == "peer" {
+    runPeerSuite(corpus: corpus, threadCounts: peerThreads, only: only)
 }
 
 if suite == "sample" {

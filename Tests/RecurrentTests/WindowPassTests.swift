@@ -116,7 +116,9 @@ import Testing
 
     /// Each C level's packed product (AVX2, AVX-512) equals BLAS's for shapes
     /// that end inside a panel, a column block (and the AVX2 kernel's groups
-    /// of six columns) and an inner slice, on strided operands.
+    /// of six columns) and an inner slice, on strided operands; every column
+    /// count a block can have, and widths split into uneven blocks (50: 13,
+    /// 13, 12, 12).
     /// (Runs the levels this CPU has; the portable level uses BLAS, which the BLAS cases above cover.)
     @Test(.enabled(if: !KernelComparison.compiledLevels.isEmpty, "the packed kernels need AVX2 or AVX-512"),
           arguments: KernelComparison.compiledLevels, [false, true])
@@ -127,7 +129,7 @@ import Testing
         let rows = transposed ? 300 : 37, inner = transposed ? 37 : 300
         let packed = PackedWeights(kernels: Kernels(level: level))
         packed.pack(weights, transposed: transposed)
-        for width in [1, 5, 6, 7, 13, 16, 17, 33] {
+        for width in Array(1...18) + [33, 50] {
             let bStride = width + 3, cStride = width + 2
             let b = Matrix(rows: inner, columns: bStride), start = Matrix(rows: rows, columns: cStride)
             b.randomize(scale: 1, using: &random)
