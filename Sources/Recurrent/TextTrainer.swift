@@ -79,7 +79,7 @@ public final class TextTrainer: @unchecked Sendable {
     private(set) var validationGraphs: [Graph] = []
     /// The tick's workers, each with its slice of the streams and its carried
     /// state; the first trains the model's network itself.
-    private let workers: [WindowWorker]
+    private var workers: [WindowWorker]
 
     /// Streams a worker needs at least, so slices stay wide enough for BLAS to pay.
     public static let minimumStreamsPerWorker = 8
@@ -117,6 +117,30 @@ public final class TextTrainer: @unchecked Sendable {
 
     /// Sequences trained side by side.
     public var batchSize: Int { streams.width }
+
+    /// Changes the threads sharing each tick to `count` (limited by the
+    /// streams, as at creation), between ticks: a service job's share of the
+    /// machine follows the jobs running beside it. The streams' carried state
+    /// moves to the new slices, so training goes on as before up to the order
+    /// of float additions; with dropout the masks change, as they depend on
+    /// the number of workers.
+    public func setWorkerCount(_ count: Int) {
+        let slices = Self.slices(of: streams.width, atMost: count)
+        guard slices != workers.map(\.columns) else { return }
+        let network = model.network
+        // Every stream's carried state side by side, then cut anew.
+        let whole = WindowWorker.makeState(network, width: streams.width)
+        for worker in workers {
+            WindowWorker.copyColumns(of: worker.carried, into: whole, at: worker.columns.lowerBound)
+        }
+        var seeds = random
+        workers = slices.enumerated().map { index, columns in
+            let worker = WindowWorker(network: index == 0 ? network : model.copy().network, isReplica: index > 0,
+                                      columns: columns, random: RandomSource(seed: seeds.next()))
+            WindowWorker.copyColumns(from: whole, columns: columns, into: worker.carried)
+            return worker
+        }
+    }
 
     /// Passes over the training text so far, with the current pass's fraction.
     public var epoch: Double {

@@ -46,6 +46,30 @@ final class WindowWorker {
         }
     }
 
+    /// Copies `slice` (each layer's state for some streams) into `whole`'s
+    /// columns from `first` on.
+    static func copyColumns(of slice: [LayerState], into whole: [LayerState], at first: Int) {
+        for (part, all) in zip(slice, whole) {
+            copy(part.hidden, columns: 0..<part.hidden.columns, into: all.hidden, at: first)
+            if let cell = part.cell, let allCell = all.cell { copy(cell, columns: 0..<cell.columns, into: allCell, at: first) }
+        }
+    }
+
+    /// Copies `whole`'s `columns` of every layer's state into `slice`.
+    static func copyColumns(from whole: [LayerState], columns: Range<Int>, into slice: [LayerState]) {
+        for (all, part) in zip(whole, slice) {
+            copy(all.hidden, columns: columns, into: part.hidden, at: 0)
+            if let allCell = all.cell, let cell = part.cell { copy(allCell, columns: columns, into: cell, at: 0) }
+        }
+    }
+
+    private static func copy(_ source: Matrix, columns: Range<Int>, into target: Matrix, at first: Int) {
+        for row in 0..<source.rows {
+            (target.values + row * target.columns + first)
+                .update(from: source.values + row * source.columns + columns.lowerBound, count: columns.count)
+        }
+    }
+
     /// Forgets the carried state (the streams start over).
     func resetState() {
         for layer in carried {

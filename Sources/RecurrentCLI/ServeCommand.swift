@@ -56,7 +56,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Threads OpenBLAS uses for each large product (default 1: concurrent jobs keep a core each). Env: RECURRENT_BLAS_THREADS.")
     var blasThreads: Int?
 
-    @Option(name: .customLong("job-threads"), help: "Threads each text-corpus job trains with, its streams split among them (default 1; on an otherwise idle machine, its number of cores). Env: RECURRENT_JOB_THREADS.")
+    @Option(name: .customLong("job-threads"), help: "Threads each text-corpus job trains with, its streams split among them (default: the cores this process may use, shared among the jobs training at the moment). Env: RECURRENT_JOB_THREADS.")
     var jobThreads: Int?
 
     @Option(name: .customLong("public"), help: "Folder of static files served at / (default ./public). Env: RECURRENT_PUBLIC.")
@@ -128,7 +128,9 @@ struct ServeCommand: ParsableCommand {
         configuration.blasThreads = try blasThreads ?? environment.value("RECURRENT_BLAS_THREADS") ?? configuration.blasThreads
         guard configuration.blasThreads >= 1 else { throw ValidationError("BLAS threads must be at least 1") }
         configuration.limits.jobThreads = try jobThreads ?? environment.value("RECURRENT_JOB_THREADS") ?? configuration.limits.jobThreads
-        guard (1...64).contains(configuration.limits.jobThreads) else { throw ValidationError("job threads must be in 1...64") }
+        if let threads = configuration.limits.jobThreads, !(1...64).contains(threads) {
+            throw ValidationError("job threads must be in 1...64")
+        }
         configuration.publicDirectory = try publicDirectory ?? environment.value("RECURRENT_PUBLIC") ?? configuration.publicDirectory
         configuration.limits.maxBodyBytes = try maxBodyBytes ?? environment.value("RECURRENT_MAX_BODY_BYTES") ?? configuration.limits.maxBodyBytes
         guard configuration.limits.maxBodyBytes >= 1024 else { throw ValidationError("max body bytes must be at least 1024") }

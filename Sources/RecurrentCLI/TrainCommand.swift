@@ -96,8 +96,11 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Dropout rate on the inputs of upper layers and the decoder (default: 0).")
     var dropout: Float?
 
-    @Option(parsing: .unconditional, help: "Threads to train with (default: 1). A text corpus splits its streams among them (at least 8 streams each) with single-threaded BLAS; otherwise OpenBLAS uses them inside the large products of batches.")
-    var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Threads to train with (default: the cores this process may use, affinity and cgroup quota respected). A text corpus splits its streams among them (at least 8 streams each) with single-threaded BLAS; otherwise OpenBLAS uses them inside the large products of batches.")
+    var threads: Int?
+
+    /// `--threads`, or the cores available.
+    var threadCount: Int { threads ?? AvailableCores.count() }
 
     @Option(help: ArgumentHelp("Where to write the model.", valueName: "file"))
     var out = "model.json"
@@ -163,6 +166,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = run.trainer
 
         // Data-parallel workers are the parallelism; BLAS inside them stays single-threaded.
+        let threads = threadCount
         BLASThreads.set((trainer as? TextTrainer).map { $0.workerCount > 1 ? 1 : threads } ?? threads)
         let interrupt = InterruptSignal()
         defer { interrupt.stop() }
@@ -188,6 +192,11 @@ struct TrainCommand: ParsableCommand {
         print(summary(outcome, trainer: trainer))
     }
 
+    /// A text's workers, or the threads BLAS was given.
+    private func threadsUsed(by trainer: any ModelTrainer) -> Int {
+        (trainer as? TextTrainer)?.workerCount ?? threadCount
+    }
+
     /// `model.json` → `model.best.json`.
     static func bestPath(for path: String) -> String {
         path.hasSuffix(".json") ? String(path.dropLast(5)) + ".best.json" : path + ".best"
@@ -198,6 +207,7 @@ struct TrainCommand: ParsableCommand {
         return "\(how) \(outcome.ticks) ticks in \(String(format: "%.1f", outcome.elapsed)) s"
             + " (\(trainer.ticks) in all, epoch \(String(format: "%.2f", trainer.epoch)))"
             + ", perplexity \(String(format: "%.3f", outcome.medianPerplexity))"
+            + ", \(threadsUsed(by: trainer)) thread\(threadsUsed(by: trainer) == 1 ? "" : "s")"
             + (trainer.bestValidation.map { ", best validation loss \(String(format: "%.4f", $0.loss)) at tick \($0.step)" } ?? "")
             + "; wrote \(out)"
     }

@@ -33,7 +33,7 @@ extension TrainCommand {
             learningRateDecay: Double(lrDecay ?? record?.learningRateDecay ?? text.learningRateDecay),
             dropout: Double(dropout ?? record?.dropout ?? 0),
             learningRate: Double(learningRate ?? record?.learningRate ?? defaultRate),
-            workers: threads)
+            workers: threadCount)
     }
 
     func fresh(vocabularyFrom texts: [String], kind: CorpusKind) -> Start {

@@ -32,6 +32,9 @@ public struct ServiceConfiguration: Sendable {
     /// concurrent jobs each keep a core; more helps a single job with large
     /// batches when it has the machine to itself.
     public var blasThreads = 1
+    /// Cores the training jobs share when `limits.jobThreads` is nil; nil:
+    /// the cores this process may use.
+    public var sharedCores: Int?
     /// Static files served at `/` (the page), and `openapi.json`.
     public var publicDirectory = "./public"
     /// Request limits, documented in the OpenAPI document.
@@ -72,7 +75,7 @@ public struct ServiceConfiguration: Sendable {
     /// What the job scheduler needs of it: on PostgreSQL every node is part
     /// of a cluster (others may share the database).
     var scheduler: SchedulerConfiguration {
-        SchedulerConfiguration(maxJobs: maxJobs, checkpointSeconds: checkpointSeconds, jobThreads: limits.jobThreads,
+        SchedulerConfiguration(maxJobs: maxJobs, checkpointSeconds: checkpointSeconds, jobThreads: limits.jobThreads.map { .fixed($0) } ?? .shared(cores: sharedCores ?? CoreShare.availableCores),
                                trains: role.trains,
                                cluster: usesPostgres ? ClusterSettings(workerID: workerID, leaseSeconds: leaseSeconds) : nil)
     }

@@ -55,7 +55,7 @@ final class JobLoop {
         }
         let settings = job.settings
         let run = try TrainingRun(settings: RunSettings(config: loaded.record.config, learningRate: settings.learningRate,
-                                                        workers: job.jobThreads),
+                                                        workers: job.threads),
                                   data: sentences, start: start(loaded))
         return try JobLoop(job: job, run: run, record: loaded.record, settings: settings).trainUntilStopped()
     }
@@ -108,6 +108,9 @@ final class JobLoop {
         // A PATCH sets the rate; between PATCHes the trainer's own decay
         // (text corpora, per pass) carries it.
         run.setLearningRate(settings.learningRate)
+        // The node's cores are shared among the jobs training now.
+        run.setWorkerCount(job.threads)
+        figures.threads = run.workerCount
         return nil
     }
 

@@ -100,7 +100,7 @@ extension JobScheduler {
         let hub = hub(id)
         let job = TrainingJob(modelID: id, lease: lease, settings: record.settings, seed: record.config.seed, store: store,
                               hub: hub, checkpointSeconds: configuration.checkpointSeconds,
-                              jobThreads: configuration.jobThreads, metrics: metrics) { [weak self] job, outcome in
+                              cores: cores, metrics: metrics) { [weak self] job, outcome in
             guard let self else { return }
             Task { await self.jobEnded(job, outcome) }
         }

@@ -48,6 +48,8 @@ public final class JobScheduler: Sendable {
     public let metrics: ServiceMetrics
     /// The shared store of a cluster; nil on a single node.
     let leases: (any JobLeaseStore)?
+    /// How many threads each job trains with.
+    let cores: CoreShare
 
     public init(store: any ModelStore, configuration: SchedulerConfiguration, metrics: ServiceMetrics, logger: Logger) {
         self.store = store
@@ -55,6 +57,7 @@ public final class JobScheduler: Sendable {
         self.metrics = metrics
         self.logger = logger
         leases = configuration.cluster != nil ? store as? any JobLeaseStore : nil
+        cores = CoreShare(configuration.jobThreads)
     }
 
     /// Whether jobs are claimed from a store shared with other nodes.
@@ -168,7 +171,7 @@ public final class JobScheduler: Sendable {
             let hub = hub(id)
             let job = TrainingJob(modelID: id, settings: record.settings, seed: record.config.seed, store: store, hub: hub,
                                   checkpointSeconds: configuration.checkpointSeconds,
-                                  jobThreads: configuration.jobThreads, metrics: metrics) { [weak self] job, outcome in
+                                  cores: cores, metrics: metrics) { [weak self] job, outcome in
                 guard let self else { return }
                 Task { await self.jobEnded(job, outcome) }
             }

@@ -6,15 +6,16 @@ public struct SchedulerConfiguration: Sendable {
     /// Seconds between checkpoints of a running job (jobs also checkpoint on
     /// pause, cancel, completion and shutdown).
     public var checkpointSeconds: Double
-    /// Threads each text-corpus job trains with (data-parallel workers).
-    public var jobThreads: Int
+    /// Threads each text-corpus job trains with (data-parallel workers):
+    /// fixed, or the node's cores shared among the jobs training at the moment.
+    public var jobThreads: CoreShare.Policy
     /// Whether this node trains (false for an API-only node of a cluster).
     public var trains: Bool
     /// Set when the node is part of a cluster (the store is shared, jobs are
     /// claimed with leases); nil on a single node.
     public var cluster: ClusterSettings?
 
-    public init(maxJobs: Int, checkpointSeconds: Double, jobThreads: Int, trains: Bool = true,
+    public init(maxJobs: Int, checkpointSeconds: Double, jobThreads: CoreShare.Policy, trains: Bool = true,
                 cluster: ClusterSettings? = nil) {
         self.maxJobs = maxJobs
         self.checkpointSeconds = checkpointSeconds

@@ -31,8 +31,8 @@ public final class TrainingJob: Sendable {
     let hub: EventHub
     let checkpointSeconds: Double
     let metrics: ServiceMetrics
-    /// Data-parallel workers of a text-corpus job.
-    let jobThreads: Int
+    /// Where a text-corpus job learns how many data-parallel workers to use.
+    let cores: CoreShare
     private let onEnd: @Sendable (TrainingJob, JobOutcome) -> Void
 
     /// What the other threads ask of the training thread.
@@ -54,7 +54,7 @@ public final class TrainingJob: Sendable {
     let samples: RecordedSamples
 
     init(modelID: ModelID, lease: JobLease? = nil, settings: MutableSettings, seed: UInt64?, store: any ModelStore,
-         hub: EventHub, checkpointSeconds: Double, jobThreads: Int = 1, metrics: ServiceMetrics,
+         hub: EventHub, checkpointSeconds: Double, cores: CoreShare = CoreShare(.fixed(1)), metrics: ServiceMetrics,
          onEnd: @escaping @Sendable (TrainingJob, JobOutcome) -> Void) {
         self.modelID = modelID
         self.lease = lease
@@ -62,7 +62,7 @@ public final class TrainingJob: Sendable {
         self.hub = hub
         self.checkpointSeconds = checkpointSeconds
         self.metrics = metrics
-        self.jobThreads = jobThreads
+        self.cores = cores
         self.onEnd = onEnd
         control = Mutex(Control(settings: settings))
         writer = JobWriter(modelID: modelID, store: store, lease: lease)
@@ -131,6 +131,8 @@ public final class TrainingJob: Sendable {
     // MARK: The training thread
 
     private func run() {
+        cores.join(modelID)
+        defer { cores.leave(modelID) }
         let outcome: JobOutcome
         do {
             outcome = try JobLoop.train(self)
@@ -156,6 +158,9 @@ public final class TrainingJob: Sendable {
 
     /// Whether the job has been told that its lease is lost.
     var leaseIsLost: Bool { control.withLock { $0.command == .leaseLost } }
+
+    /// Threads the job's text corpus should train with now.
+    var threads: Int { cores.threads(for: modelID) }
 
     /// The settings as last set.
     var settings: MutableSettings { control.withLock { $0.settings } }

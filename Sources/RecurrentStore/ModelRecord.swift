@@ -182,6 +182,9 @@ public struct ProgressFigures: Sendable, Equatable {
     public var validationLoss: Double?
     public var bestValidationLoss: Double?
     public var bestStep: Int?
+    /// Threads a running job trains with now, on the node that trains it
+    /// (live only: not stored).
+    public var threads: Int?
     /// Set while the job's writes fail for a storage fault (it trains on).
     public var storageError: String?
 

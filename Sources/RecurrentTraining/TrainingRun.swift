@@ -115,6 +115,15 @@ public final class TrainingRun {
     /// Median perplexity of the last 100 ticks; nil before the first.
     public var medianPerplexity: Double? { recent.median }
 
+    /// Threads sharing each tick: a text corpus's data-parallel workers, else 1.
+    public var workerCount: Int { (trainer as? TextTrainer)?.workerCount ?? 1 }
+
+    /// Changes a text corpus's workers between ticks (``TextTrainer/setWorkerCount(_:)``);
+    /// sentence corpora train on one thread.
+    public func setWorkerCount(_ count: Int) {
+        (trainer as? TextTrainer)?.setWorkerCount(count)
+    }
+
     /// Sets the rate (a service PATCH): the next tick uses it as given; the
     /// decay of a text corpus goes on from it at the next pass.
     public func setLearningRate(_ rate: Double) {

@@ -56,11 +56,17 @@ enum RecurrentProcess {
     /// (pipes could fill up and stall the child while nobody reads them).
     /// The child's environment is this process's without any `RECURRENT_`
     /// variable (a developer's shell must not change what a test sees), plus
-    /// `environment`.
-    static func start(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> (Process, URL, URL) {
+    /// `environment`. A `launcher` (e.g. `taskset -c 0`) runs it.
+    static func start(_ arguments: [String], in directory: URL, environment: [String: String] = [:],
+                      launcher: [String] = []) throws -> (Process, URL, URL) {
         let process = Process()
-        process.executableURL = try executable()
-        process.arguments = arguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = launcher.dropFirst() + [try executable().path] + arguments
+        } else {
+            process.executableURL = try executable()
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RECURRENT_") }
             .merging(environment) { _, new in new }
         process.currentDirectoryURL = directory
@@ -97,8 +103,8 @@ enum RecurrentProcess {
 
     /// Runs `recurrent arguments` to completion (at most `timeout` seconds).
     static func run(_ arguments: [String], in directory: URL, timeout: Double = 30,
-                    environment: [String: String] = [:]) throws -> Output {
-        let (process, stdout, stderr) = try start(arguments, in: directory, environment: environment)
+                    environment: [String: String] = [:], launcher: [String] = []) throws -> Output {
+        let (process, stdout, stderr) = try start(arguments, in: directory, environment: environment, launcher: launcher)
         let finished = wait(for: process, timeout: timeout)
         #expect(finished, "recurrent \(arguments.joined(separator: " ")) ran longer than \(timeout) s")
         return try collect(process, stdout: stdout, stderr: stderr)

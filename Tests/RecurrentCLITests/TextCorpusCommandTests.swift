@@ -30,6 +30,23 @@ struct TextCorpusCommandTests {
         #expect(loss < log(Double(loaded.model.vocabulary.symbolCount)) * 0.7, "validation loss \(loss)")
     }
 
+    @Test("--threads defaults to the cores the process may run on")
+    func threadsDefaultToTheAvailableCores() throws {
+        let workspace = try Workspace()
+        try workspace.write("book.txt", Self.book)
+        let arguments = ["train", "--data", "book.txt", "--corpus", "text", "--hidden-sizes", "8", "--letter-size", "4",
+                         "--seq-length", "8", "--batch-size", "16", "--ticks", "3", "--seed", "5", "--out", "book.json"]
+        let one = try RecurrentProcess.run(arguments, in: workspace.folder, launcher: ["/usr/bin/taskset", "-c", "0"])
+        try #require(one.status == 0, "train failed: \(one.stderr)")
+        #expect(one.stdout.contains(", 1 thread;"), "one CPU in the affinity mask: \(one.stdout)")
+        // Two CPUs: two workers, each training 8 of the 16 streams.
+        if ProcessInfo.processInfo.activeProcessorCount >= 2 {
+            let two = try RecurrentProcess.run(arguments, in: workspace.folder, launcher: ["/usr/bin/taskset", "-c", "0,1"])
+            try #require(two.status == 0, "train failed: \(two.stderr)")
+            #expect(two.stdout.contains(", 2 threads;"), "two CPUs in the affinity mask: \(two.stdout)")
+        }
+    }
+
     @Test("trains on a continuous text, reports validation and writes the best model")
     func trainsWithValidation() throws {
         let workspace = try Workspace()

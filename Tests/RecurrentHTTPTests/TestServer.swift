@@ -51,6 +51,8 @@ final class TestServer: Sendable {
         configuration.maxJobs = maxJobs
         configuration.checkpointSeconds = checkpointSeconds
         configuration.publicDirectory = Self.publicDirectory
+        // One thread a job, as before jobs shared the cores, unless a test says otherwise.
+        configuration.limits.jobThreads = 1
         limits(&configuration.limits)
         configure(&configuration)
         // Quiet unless a test brings its own logger: one line per request would bury the test output.

@@ -45,6 +45,26 @@ struct TextCorpusServiceTests {
         #expect(double.totalBytes - single.totalBytes == parameters * 8 + single.packedBytes)
     }
 
+    /// Without `--job-threads` the node's cores are shared among the jobs
+    /// training at the moment: a text job alone trains with both, two jobs
+    /// with one each, and the first gets both back when the second stops.
+    @Test func jobsShareTheNodesCores() async throws {
+        let server = try await TestServer(store: .sqlite, configure: { $0.limits.jobThreads = nil; $0.sharedCores = 2 })
+        try await server.run { client in
+            var body = Self.textModel(["batch_size": 16, "dropout": 0])
+            body["max_ticks"] = nil
+            let first = try await client.create(body)
+            try await client.waitForModel(first, timeout: 60) { ($0["threads"] as? Int) == 2 }
+            let second = try await client.create(body)
+            try await client.waitForModel(second, timeout: 60) { ($0["threads"] as? Int) == 1 }
+            try await client.waitForModel(first, timeout: 60) { ($0["threads"] as? Int) == 1 }
+            #expect(try await client.post("/api/models/\(second)/cancel").status == .ok)
+            let alone = try await client.waitForModel(first, timeout: 60) { ($0["threads"] as? Int) == 2 }
+            #expect(status(alone) == "running")
+            #expect(try await client.model(second)["threads"] as? Int == nil, "a stopped model has no threads")
+        }
+    }
+
     /// Pausing used to send a text job back to the start of its text when it
     /// resumed (its epoch fell to 0) and to undo the learning-rate decay.
     @Test(arguments: StoreKind.allCases) func resumingATextJobKeepsItsPlaceAndItsDecayedRate(store: StoreKind) async throws {

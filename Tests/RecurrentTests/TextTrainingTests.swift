@@ -73,6 +73,34 @@ import Testing
         #expect(narrow.workerCount == 1)
     }
 
+    /// Changing the number of workers between ticks (1, then 3, 2 and 1
+    /// again) carries every stream's state over: the costs stay those of one
+    /// thread throughout, where forgetting the state would change them.
+    @Test func changingTheWorkersBetweenTicksCarriesTheState() throws {
+        let vocabulary = Vocabulary(sentences: [Self.text])
+        let corpus = try TextCorpus(text: Self.text, vocabulary: vocabulary, validationFraction: 0)
+        func trainer() -> TextTrainer {
+            var random = RandomSource(seed: 11)
+            let model = CharacterModel(vocabulary: vocabulary, generator: .lstm, hiddenSizes: [12, 10], letterSize: 6, random: &random)
+            return TextTrainer(model: model, corpus: corpus, settings: TrainingSettings(learningRate: 0.01, batchSize: 24),
+                               options: TextTrainingOptions(sequenceLength: 9, validationInterval: 0), random: random)
+        }
+        let steady = trainer(), changing = trainer(), forgetting = trainer()
+        var largestGap = 0.0
+        for (tick, count) in [1, 1, 3, 3, 2, 2, 1, 1].enumerated() {
+            changing.setWorkerCount(count)
+            #expect(changing.workerCount == count)
+            if tick > 0 { forgetting.resume(atEpoch: forgetting.epoch) }
+            let one = steady.tick(), many = changing.tick(), reset = forgetting.tick()
+            #expect(abs(one.cost - many.cost) <= 1e-4 * abs(one.cost), "tick \(tick): cost \(one.cost) vs \(many.cost)")
+            largestGap = max(largestGap, abs(one.cost - reset.cost) / abs(one.cost))
+        }
+        // The check above can fail: starting each window from zero state moves the cost by far more.
+        #expect(largestGap > 1e-3, "zero state changed the cost by only \(largestGap)")
+        changing.setWorkerCount(64)
+        #expect(changing.workerCount == 3, "at most one worker per 8 of the 24 streams")
+    }
+
     /// Training flushes subnormals to zero only while it runs: the calling
     /// thread (in a service, one that also parses requests) gets its mode back.
     /// Workers share validations too: the same loss over the same characters.

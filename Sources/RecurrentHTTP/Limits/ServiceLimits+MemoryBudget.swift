@@ -1,4 +1,5 @@
 import Recurrent
+import RecurrentJobs
 import RecurrentStore
 
 extension ServiceLimits {
@@ -9,7 +10,8 @@ extension ServiceLimits {
         let steps = config.corpus == .text ? config.sequenceLength : longestSentence + 1
         let engine = MemoryEstimate(generator: config.generator, symbolCount: symbolCount, letterSize: config.letterSize,
                                     hiddenSizes: config.hiddenSizes, batchSize: config.batchSize, steps: steps,
-                                    optimizer: config.optimizer, workers: config.corpus == .text ? jobThreads : 1,
+                                    optimizer: config.optimizer,
+                                    workers: config.corpus == .text ? jobThreads ?? CoreShare.availableCores : 1,
                                     textWindows: config.corpus == .text)
         // Weights and solver state once more, for the checkpoint being written.
         let parameters = RecurrentNetwork.parameterCount(generator: config.generator, symbolCount: symbolCount,

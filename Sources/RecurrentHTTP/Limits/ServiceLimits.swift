@@ -12,8 +12,11 @@ public struct ServiceLimits: Sendable {
     public var maxCorpusBytes = 10_000_000
     /// Threads each text-corpus job trains with: its streams are split
     /// among them (at least 8 streams each) and BLAS stays single-threaded
-    /// inside them. The memory budget counts a weight copy per extra thread.
-    public var jobThreads = 1
+    /// inside them. nil (the default): the cores this process may use,
+    /// shared among the jobs training at the moment (``CoreShare``). The
+    /// memory budget counts a weight copy per extra thread, at the most a job
+    /// can get.
+    public var jobThreads: Int?
 
     // MARK: Model shape
 

@@ -32,12 +32,14 @@ struct ModelResponse: Encodable, Sendable {
     var checkpointAt: String?
     /// In a cluster, the worker holding the job's lease.
     var worker: WorkerResponse?
+    /// Threads the running job trains with now (on the node that trains it).
+    var threads: Int?
     var error: String?
     var createdAt: String
     var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status, config, vocabulary, ticks, epoch, perplexity, greedy, error, worker
+        case id, name, status, config, vocabulary, ticks, epoch, perplexity, greedy, error, worker, threads
         case learningRate = "learning_rate", sampleTemperature = "sample_temperature", maxTicks = "max_ticks"
         case vocabularySize = "vocabulary_size", parameterCount = "parameter_count", sentenceCount = "sentence_count"
         case hasCorpus = "has_corpus", medianPerplexity = "median_perplexity", ticksPerSec = "ticks_per_sec"
@@ -82,6 +84,7 @@ struct ModelResponse: Encodable, Sendable {
         checkpointTicks = record.checkpointTicks
         checkpointAt = APITime.string(record.checkpointAt)
         worker = record.lease.map(WorkerResponse.init)
+        threads = training ? live?.threads : nil
         // While storage fails, a running job says so here.
         error = record.error ?? (training ? live?.storageError : nil)
         createdAt = APITime.string(record.createdAt) ?? ""
