@@ -19,6 +19,7 @@ public final class CoreShare: Sendable {
         case shared(cores: Int)
     }
 
+    /// Fixed or shared.
     public let policy: Policy
     /// The jobs training now, in the order they started.
     private let running = Mutex<[ModelID]>([])
