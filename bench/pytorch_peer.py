@@ -39,16 +39,35 @@ def multiply_adds_per_character(symbols: int, hidden: int, letter: int = 64) -> 
     return float(layers + symbols * hidden)
 
 
+def sgemm_peak(threads: int, seconds: float) -> float:
+    """GFLOP/s of PyTorch's sgemm on 1024x1024 matrices (the machine's practical peak)."""
+    torch.set_num_threads(threads)
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    for _ in range(3):
+        torch.mm(a, b)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        torch.mm(a, b)
+        count += 1
+    return count * 2 * 1024**3 / (time.perf_counter() - start) / 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--text", required=True, help="the corpus, repeated to 400 000 characters")
-    parser.add_argument("--hidden", type=int, required=True)
-    parser.add_argument("--batch", type=int, required=True)
-    parser.add_argument("--steps", type=int, required=True)
+    parser.add_argument("--text", help="the corpus, repeated to 400 000 characters")
+    parser.add_argument("--hidden", type=int)
+    parser.add_argument("--batch", type=int)
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--peak", action="store_true", help="print sgemm's GFLOP/s instead (PEAK <threads> <GFLOP/s>)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0)
     arguments = parser.parse_args()
+    if arguments.peak:
+        print(f"PEAK {arguments.threads} {sgemm_peak(arguments.threads, arguments.seconds):.1f}")
+        return
+    if None in (arguments.text, arguments.hidden, arguments.batch, arguments.steps):
+        parser.error("--text, --hidden, --batch and --steps are required unless --peak")
 
     torch.set_num_threads(arguments.threads)
     torch.manual_seed(1)
