@@ -7,6 +7,7 @@ import RecurrentTraining
 // adam), which ArgumentParser also lists in --help.
 extension Generator: ExpressibleByArgument {}
 extension Optimizer: ExpressibleByArgument {}
+extension LearningRateSchedule.Shape: ExpressibleByArgument {}
 
 /// `--corpus`: how the data file is read (sentences or text).
 extension CorpusKind: ExpressibleByArgument {}

@@ -93,6 +93,15 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Text corpus: multiply the learning rate by this after every epoch (default: 1).")
     var lrDecay: Float?
 
+    @Option(help: "Learning-rate schedule over the run's --ticks or --seconds: constant, or cosine (from the rate down to a tenth of it) (default: constant).")
+    var lrSchedule: LearningRateSchedule.Shape?
+
+    @Option(parsing: .unconditional, help: "Ticks over which the rate first rises linearly to its value (default: 0).")
+    var warmupTicks: Int?
+
+    @Option(parsing: .unconditional, help: "Text corpus: stop after this many validations in a row without a new best (default: 0, never).")
+    var earlyStop: Int?
+
     @Option(parsing: .unconditional, help: "Dropout rate on the inputs of upper layers and the decoder (default: 0).")
     var dropout: Float?
 
@@ -122,6 +131,8 @@ struct TrainCommand: ParsableCommand {
         try Check.atLeast(1, threads, "--threads")
         try Check.atLeast(1, seqLength, "--seq-length")
         try Check.atLeast(0, valInterval, "--val-interval")
+        try Check.atLeast(0, warmupTicks, "--warmup-ticks")
+        try Check.atLeast(0, earlyStop, "--early-stop")
         try Check.positive(lrDecay, "--lr-decay")
         if let valFraction, !(valFraction >= 0 && valFraction < 1) {
             throw ValidationError("--val-fraction must be a number in [0, 1) (got \(valFraction))")
@@ -203,7 +214,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     private func summary(_ outcome: TrainingSession.Outcome, trainer: any ModelTrainer) -> String {
-        let how = outcome.interrupted ? "interrupted after" : "trained"
+        let how = outcome.interrupted ? "interrupted after"
+            : outcome.stoppedEarly ? "stopped early (validation stopped improving) after" : "trained"
         return "\(how) \(outcome.ticks) ticks in \(String(format: "%.1f", outcome.elapsed)) s"
             + " (\(trainer.ticks) in all, epoch \(String(format: "%.2f", trainer.epoch)))"
             + ", perplexity \(String(format: "%.3f", outcome.medianPerplexity))"

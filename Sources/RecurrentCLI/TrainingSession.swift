@@ -16,6 +16,14 @@ enum TrainingBudget {
         }
     }
 
+    /// The fraction spent (for the learning-rate schedule).
+    func progress(ticks: Int, elapsed: Double) -> Double {
+        switch self {
+        case .ticks(let limit): limit > 0 ? Double(ticks) / Double(limit) : 1
+        case .seconds(let limit): limit > 0 ? elapsed / limit : 1
+        }
+    }
+
     func secondsLeft(ticks: Int, elapsed: Double) -> Double {
         switch self {
         case .ticks(let limit): ticks == 0 ? .infinity : Double(limit - ticks) * elapsed / Double(ticks)
@@ -48,6 +56,8 @@ struct TrainingSession {
         var interrupted: Bool
         /// The loss of the tick that diverged (see `DivergenceRule`), if one did.
         var divergedLoss: Double?
+        /// Stopped because validation stopped improving (`--early-stop`).
+        var stoppedEarly = false
         var medianPerplexity: Double
     }
 
@@ -59,6 +69,7 @@ struct TrainingSession {
         var ticks = 0
         var interrupted = false
         var divergedLoss: Double?
+        var stoppedEarly = false
         var now = start
 
         func progress() -> TrainingProgress {
@@ -74,11 +85,15 @@ struct TrainingSession {
                 interrupted = true
                 break
             }
-            let report = training.tick()
+            let report = training.tick(progress: budget.progress(ticks: ticks, elapsed: Self.seconds(now - start)))
             ticks += 1
             now = clock.now
             if report.diverged {
                 divergedLoss = report.result.loss
+                break
+            }
+            if report.stopsEarly {
+                stoppedEarly = true
                 break
             }
             if reporter.isDue(ticks: trainer.ticks, now: now) {
@@ -95,7 +110,8 @@ struct TrainingSession {
         if interrupted { final.secondsLeft = 0 }
         reporter.finish(final, now: now)
         return Outcome(ticks: ticks, elapsed: Self.seconds(now - start), interrupted: interrupted,
-                       divergedLoss: divergedLoss, medianPerplexity: training.medianPerplexity ?? .nan)
+                       divergedLoss: divergedLoss, stoppedEarly: stoppedEarly,
+                       medianPerplexity: training.medianPerplexity ?? .nan)
     }
 
     /// A few samples at temperature 1 and the greedy one, as the demo shows.

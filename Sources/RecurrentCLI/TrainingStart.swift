@@ -17,7 +17,7 @@ extension TrainCommand {
                              kind: CorpusKind) -> RunSettings {
         let defaults = TrainingSettings(), text = TextTrainingOptions()
         let defaultRate = kind == .text ? Float(TrainingSettings.textDefaultLearningRate) : defaults.learningRate
-        return RunSettings(
+        var settings = RunSettings(
             generator: model?.generator ?? generator ?? .lstm,
             hiddenSizes: model?.hiddenSizes ?? hiddenSizes?.sizes ?? [20, 20],
             letterSize: model?.letterSize ?? letterSize ?? 5,
@@ -34,6 +34,9 @@ extension TrainCommand {
             dropout: Double(dropout ?? record?.dropout ?? 0),
             learningRate: Double(learningRate ?? record?.learningRate ?? defaultRate),
             workers: threadCount)
+        settings.schedule = LearningRateSchedule(shape: lrSchedule ?? .constant, warmupTicks: warmupTicks ?? 0)
+        settings.earlyStopPatience = earlyStop ?? 0
+        return settings
     }
 
     func fresh(vocabularyFrom texts: [String], kind: CorpusKind) -> Start {

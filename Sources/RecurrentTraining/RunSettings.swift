@@ -36,6 +36,11 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var learningRate: Double
     /// Text corpora: data-parallel workers sharing each tick.
     public var workers: Int
+    /// Warm-up and decay of the rate over the run's known length.
+    public var schedule = LearningRateSchedule()
+    /// Text corpora: stop after this many validations in a row without a
+    /// new best (0: never).
+    public var earlyStopPatience = 0
 
     public init(generator: Generator = .lstm, hiddenSizes: [Int] = [20, 20], letterSize: Int = 5,
                 optimizer: Optimizer = .rmsprop, regc: Double = 1e-6, clipval: Double = 5, seed: UInt64? = nil,

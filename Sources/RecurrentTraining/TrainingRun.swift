@@ -13,6 +13,9 @@ public struct TickReport: Sendable {
     public var diverged: Bool
     /// A metric point, every ``TrainingRun/metricInterval`` ticks.
     public var metric: MetricSummary?
+    /// The validation loss has not improved for ``RunSettings/earlyStopPatience``
+    /// validations in a row: the run should stop.
+    public var stopsEarly = false
 }
 
 /// One training run, shared by `recurrent train` and the service's jobs: the
@@ -34,6 +37,8 @@ public final class TrainingRun {
     public private(set) var recent = RecentPerplexities()
     /// Predictions (characters scored) in this run.
     public private(set) var predictions = 0
+    /// Validations since the best one (counted from this run's start).
+    public private(set) var validationsSinceBest = 0
 
     private let clock: @Sendable () -> Double
     private var metricPerplexities: [Double] = []
@@ -107,9 +112,11 @@ public final class TrainingRun {
     public var epoch: Double { trainer.epoch }
     public var firstLoss: Double? { divergence.firstLoss }
 
-    /// The rate in force: as set, unless a text corpus's decay has lowered it since.
+    /// The rate in force: as set, unless a text corpus's decay or the
+    /// schedule has changed it since.
     public var learningRate: Double {
-        settings.learningRateDecay == 1 ? learningRateAsSet : Double(trainer.settings.learningRate)
+        settings.learningRateDecay == 1 && settings.schedule.isConstant
+            ? learningRateAsSet : Double(trainer.settings.learningRate)
     }
 
     /// Median perplexity of the last 100 ticks; nil before the first.
@@ -152,13 +159,18 @@ public final class TrainingRun {
     // MARK: Ticking
 
     /// One training tick, checked for divergence and counted in the figures.
+    /// `progress` is the fraction of the run's budget (ticks or seconds)
+    /// used before this tick, for the schedule; nil when the run has none.
     @discardableResult
-    public func tick() -> TickReport {
+    public func tick(progress: Double? = nil) -> TickReport {
+        applySchedule(progress: progress)
         let result = trainer.tick()
         var report = TickReport(result: result, validation: nil, isBestValidation: false, diverged: false, metric: nil)
         if let validation = trainer.latestValidation, validation.step == trainer.ticks {
             report.validation = validation
             report.isBestValidation = trainer.bestValidation?.step == validation.step
+            validationsSinceBest = report.isBestValidation ? 0 : validationsSinceBest + 1
+            report.stopsEarly = settings.earlyStopPatience > 0 && validationsSinceBest >= settings.earlyStopPatience
         }
         if divergence.isDivergence(loss: result.loss, perplexity: result.perplexity, recent: recent) {
             report.diverged = true
@@ -171,6 +183,18 @@ public final class TrainingRun {
         metricLoss += result.loss
         if trainer.ticks % Self.metricInterval == 0 { report.metric = closeMetric() }
         return report
+    }
+
+    /// Sets the next tick's rate: the rate as set, decayed once per completed
+    /// pass, times the schedule's factor. (A constant schedule leaves the
+    /// rate to the trainer, exactly as before schedules.)
+    private func applySchedule(progress: Double?) {
+        let schedule = settings.schedule
+        guard !schedule.isConstant else { return }
+        let passes = (trainer as? TextTrainer)?.completedEpochs ?? 0
+        let base = Self.resumedLearningRate(set: Float(learningRateAsSet), decay: Float(settings.learningRateDecay),
+                                            completedEpochs: passes)
+        trainer.settings.learningRate = base * Float(schedule.factor(tick: trainer.ticks, progress: progress))
     }
 
     /// The metric point of the ticks since the previous one.

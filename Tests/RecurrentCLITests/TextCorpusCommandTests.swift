@@ -30,6 +30,27 @@ struct TextCorpusCommandTests {
         #expect(loss < log(Double(loaded.model.vocabulary.symbolCount)) * 0.7, "validation loss \(loss)")
     }
 
+    @Test("--early-stop ends the run when validation stops improving; --lr-schedule and --warmup-ticks are accepted")
+    func earlyStopAndSchedule() throws {
+        let workspace = try Workspace()
+        // A rate too small to learn anything: the validation loss moves only
+        // in its last bits, and soon three validations in a row (6 ticks)
+        // bring no new best.
+        let still = try Self.trainBook(in: workspace, "--batch-size", "4", "--learning-rate", "1e-12", "--regc", "0",
+                                       "--val-interval", "2", "--early-stop", "3", "--ticks", "1000")
+        try #require(still.status == 0, "train failed: \(still.stderr)")
+        let stopped = try #require(still.stdout.firstMatch(of: /stopped early \(validation stopped improving\) after (\d+) ticks/),
+                                   "\(still.stdout)")
+        let best = try #require(still.stdout.firstMatch(of: /best validation loss [0-9.]+ at tick (\d+)/), "\(still.stdout)")
+        #expect(Int(stopped.1) == Int(best.1).map { $0 + 6 }, "\(still.stdout)")
+        let learning = try Self.trainBook(in: workspace, "--batch-size", "4", "--lr-schedule", "cosine", "--warmup-ticks", "5",
+                                          "--ticks", "30")
+        try #require(learning.status == 0, "train failed: \(learning.stderr)")
+        #expect(learning.stdout.hasPrefix("trained 30 ticks"), "\(learning.stdout)")
+        let bad = try Self.trainBook(in: workspace, "--lr-schedule", "linear")
+        #expect(bad.status != 0 && bad.stderr.contains("linear"), "\(bad.stderr)")
+    }
+
     @Test("--threads defaults to the cores the process may run on")
     func threadsDefaultToTheAvailableCores() throws {
         let workspace = try Workspace()
