@@ -11,15 +11,15 @@ import { currentTemperature } from './sliders.js';
 import { TEXT_LABELS, TEXT_NUMBERS as NUMBERS, textMode } from './text-fields.js';
 import { byteSize, corpusLimit, describeText, listenForText, showLimit } from './text-source.js';
 
-
 function setMode(mode) {
   $('input-card').dataset.mode = mode;
   setText('input-title', mode === 'text' ? 'Input text' : 'Input sentences');
 }
 
-/** The body of POST /api/models from the text form, or null with the reason
- * in `problem` (a sentence) and `field` (the input to mark). */
-function textBody({ quiet = false } = {}) {
+/** The body of POST /api/models from the text form as `{ body }`, or
+ * `{ problem, field }`: what is wrong, in a sentence, and the input to mark.
+ * An estimate leaves out the sample temperature, which it does not need. */
+function textBody({ forEstimate = false } = {}) {
   const text = $('text-corpus').value;
   if (!text.trim()) return { problem: 'Learning needs a text: drop a file on the box, choose one, or paste the text.', field: 'text-corpus' };
   const hidden = $('text-hidden').value.split(/[\s,;]+/).filter(Boolean).map(Number);
@@ -30,7 +30,7 @@ function textBody({ quiet = false } = {}) {
     corpus: 'text', text, generator: $('text-generator').value, hidden_sizes: hidden,
     optimizer: $('text-optimizer').value,
   };
-  if (!quiet) body.sample_temperature = currentTemperature();
+  if (!forEstimate) body.sample_temperature = currentTemperature();
   for (const [key, id] of NUMBERS) {
     const raw = $(id).value.trim();
     if (raw === '' && !$(id).validity.badInput) {
@@ -72,7 +72,7 @@ function mebibytes(bytes) {
 // The server's estimate of what the form would train; one request at a time,
 // the latest form winning.
 async function estimate(state) {
-  const { body } = textBody({ quiet: true });
+  const { body } = textBody({ forEstimate: true });
   if (!body || new TextEncoder().encode(body.text).length > corpusLimit(state)) {
     setText('text-estimate', '');
     return;
