@@ -110,7 +110,7 @@ public final class RecurrentService: Sendable {
         let lookup = ModelLookup(store: store)
         // Every route's bodies go through one reader (one budget for the service).
         let bodies = BodyReader(limit: limits.maxBodyBytes)
-        HealthRoutes(scheduler: scheduler, started: started, role: configuration.role).register(on: router)
+        HealthRoutes(scheduler: scheduler, limits: limits, started: started, role: configuration.role).register(on: router)
         MetricsRoutes(metrics: metrics, store: store).register(on: router)
         // A worker answers only its health and metrics.
         guard configuration.role.servesAPI else {
@@ -120,10 +120,11 @@ public final class RecurrentService: Sendable {
         let library = ModelLibrary(store: store, scheduler: scheduler)
         ExportRoutes(store: store, library: library, lookup: lookup).register(on: router)
         ImportRoutes(library: library, limits: limits, bodies: bodies).register(on: router)
+        EstimateRoutes(limits: limits, bodies: bodies).register(on: router)
         ModelRoutes(store: store, scheduler: scheduler, library: library, limits: limits, lookup: lookup, bodies: bodies)
             .register(on: router)
         HistoryRoutes(store: store, limits: limits, lookup: lookup).register(on: router)
-        InferenceRoutes(scheduler: scheduler, limits: limits, lookup: lookup, bodies: bodies).register(on: router)
+        InferenceRoutes(scheduler: scheduler, library: library, limits: limits, lookup: lookup, bodies: bodies).register(on: router)
         EventStream(scheduler: scheduler, lookup: lookup).register(on: router)
         routes.record(router.routes)
         return router

@@ -84,15 +84,34 @@ public struct ModelLibrary: Sendable {
     public func exportState(_ record: ModelRecord, weights: ExportedWeights) async throws -> TrainingState {
         guard let state = try await scheduler.trainingState(record.id) else { throw JobError.modelNotFound(record.id) }
         guard weights == .best else { return state }
+        let (model, step) = try await withBestWeights(record, like: state.model)
+        return TrainingState(model: model, solver: Solver(optimizer: record.config.optimizer), ticks: step, epoch: state.epoch,
+                             randomState: nil)
+    }
+
+    /// The model to sample from: the latest published weights (`.current`,
+    /// what a running job last shared), or a copy of them holding the weights
+    /// of the best validation loss (`.best`). Throws ``JobError/modelNotFound(_:)``
+    /// for a model that is gone and ``JobError/noBestWeights(_:)`` when no
+    /// validation has been kept (a sentence corpus, or a text before its first
+    /// validation).
+    public func inferenceModel(_ record: ModelRecord, weights: ExportedWeights) async throws -> CharacterModel {
+        guard let current = try await scheduler.inferenceModel(record.id) else { throw JobError.modelNotFound(record.id) }
+        guard weights == .best else { return current }
+        return try await withBestWeights(record, like: current).model
+    }
+
+    /// A copy of `model` with the stored best weights read into it, and the
+    /// tick they are from; decoded off the concurrency pool.
+    private func withBestWeights(_ record: ModelRecord, like model: CharacterModel) async throws -> (model: CharacterModel, step: Int) {
         guard let best = try await store.bestWeights(record.id) else { throw JobError.noBestWeights(record.id) }
         let optimizer = record.config.optimizer
-        let current = ModelTransfer(model: state.model, solver: state.solver)
-        let model = try await Background.run { () throws -> ModelTransfer in
-            let model = current.model.copy()
-            _ = try CheckpointCodec.decode(best.weights, into: model.network, optimizer: optimizer)
-            return ModelTransfer(model: model, solver: Solver(optimizer: optimizer))
+        let copy = try await Background.run { () throws -> CharacterModel in
+            let copy = model.copy()
+            _ = try CheckpointCodec.decode(best.weights, into: copy.network, optimizer: optimizer)
+            return copy
         }
-        return TrainingState(model: model.model, solver: model.solver, ticks: best.step, epoch: state.epoch, randomState: nil)
+        return (copy, best.step)
     }
 }
 

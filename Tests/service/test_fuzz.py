@@ -127,14 +127,14 @@ def shrink(case):
 
 
 # Operations whose validity the document cannot state in JSON Schema: a
-# corpus must keep a sentence after trimming, `text` and `sentences` exclude
+# corpus (of a create or an estimate) must keep a sentence after trimming, `text` and `sentences` exclude
 # each other, a model must fit the memory budget, and a model file's
 # matrices must match its shapes and vocabulary. For these, a schema-valid
 # request may be refused with 422, so schemathesis's "positive data is
 # accepted" check does not apply; every other check does.
 # Likewise `prime` and `context` may only hold characters of the model's
 # vocabulary.
-SEMANTIC_OPERATIONS = {("POST", "/api/models"), ("POST", "/api/models/import"),
+SEMANTIC_OPERATIONS = {("POST", "/api/models"), ("POST", "/api/models/estimate"), ("POST", "/api/models/import"),
                        ("POST", "/api/models/{id}/generate"), ("POST", "/api/models/{id}/predict")}
 
 

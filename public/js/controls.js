@@ -1,5 +1,5 @@
-// The "Input sentences" card's buttons: Learn / restart (read the model options,
-// create a model and train it), Pause and Resume.
+// The input card's buttons: Learn / restart (read the model options, or the
+// text mode's, create a model and train it), Pause and Resume.
 
 import { api } from './api.js';
 import { ACTIVE } from './constants.js';
@@ -10,6 +10,8 @@ import { refreshModels } from './model-list.js';
 import { renderModel } from './model-view.js';
 import { freshSamples } from './samples.js';
 import { currentTemperature } from './sliders.js';
+import { textMode } from './text-fields.js';
+import { readTextOptions } from './text-mode.js';
 
 // The body of POST /api/models from the inputs, or null after showing what is wrong.
 function readOptions() {
@@ -45,7 +47,7 @@ function readOptions() {
 
 export async function learn(state) {
   clearError();
-  const body = readOptions();
+  const body = textMode() ? readTextOptions(state) : readOptions();
   if (!body) return;
   await attempt(state, 'Learning', async () => {
     const previous = state.model;

@@ -12,6 +12,7 @@ import { loadMetrics, scheduleDraw } from './graph.js';
 import { renderModelRows } from './model-list.js';
 import { renderModel } from './model-view.js';
 import { freshSamples } from './samples.js';
+import { showTextShape } from './text-mode.js';
 import { predictSoon } from './try-it.js';
 
 export function detach(state) {
@@ -23,6 +24,7 @@ export function detach(state) {
   state.model = null;
   state.lastStatus = null;
   state.metrics = [];
+  state.validations = new Map();
   state.lastStep = -1;
   state.sampleCursor = null;
   state.evaluation = null;
@@ -37,6 +39,8 @@ export function detach(state) {
   setText('try-rest', '');
   setText('try-info', '');
   $('download').hidden = true;
+  $('download-best').hidden = true;
+  setText('best-info', '');
   setText('transfer-info', TRANSFER_HINT);
   setLive('–');
   scheduleDraw(state);
@@ -56,6 +60,7 @@ export async function attach(state, id, known) {
     setText('temp-value', short(model.sample_temperature));
   }
   showShape(model);
+  showTextShape(model);
   renderModel(state);
   renderModelRows(state, state.modelList);
   setText('samples-info', ACTIVE.has(model.status) ? 'Waiting for the first samples of the training job…' : '');

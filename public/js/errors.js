@@ -6,6 +6,7 @@ import { ApiError } from './api.js';
 import { $ } from './dom.js';
 import { updateControls } from './model-view.js';
 import { ADVANCED_INPUTS, ADVANCED_LABELS } from './sampling-options.js';
+import { TEXT_INPUTS, TEXT_LABELS, textMode } from './text-fields.js';
 
 // Where an API error's `field` points on this page.
 const FIELD_INPUTS = {
@@ -16,7 +17,7 @@ const FIELD_INPUTS = {
 export const FIELD_LABELS = {
   text: 'Input sentences', sentences: 'Input sentences', generator: 'Generator', hidden_sizes: 'Hidden sizes',
   letter_size: 'Letter size', regc: 'regc', learning_rate: 'Learning rate', clipval: 'Clip value', name: 'Name',
-  prime: 'Try it', context: 'Try it', id: 'Model', ...ADVANCED_LABELS,
+  prime: 'Try it', context: 'Try it', id: 'Model', weights: 'Sample from', ...ADVANCED_LABELS, ...TEXT_LABELS,
 };
 
 // An error as a sentence a person can act on.
@@ -25,7 +26,8 @@ export function plainWords(error, action) {
   let message = error.message.replace(/[.\s]+$/, '');
   const field = error.field ?? '';
   const base = field.replace(/\[.*$/, '');
-  const where = FIELD_LABELS[base] ? `check “${FIELD_LABELS[base]}”: ` : '';
+  const label = base === 'text' && textMode() ? 'Input text' : FIELD_LABELS[base];
+  const where = label ? `check “${label}”: ` : '';
   if (where && field && message.startsWith(`${field} `)) {
     // "hidden_sizes[0] must be …" reads better as "layer 1 must be …".
     const index = /\[(\d+)\]$/.exec(field);
@@ -48,7 +50,9 @@ export function showError(error, action) {
   $('error-text').textContent = text;
   $('error').hidden = false;
   const base = (error instanceof ApiError ? error.field ?? '' : '').replace(/\[.*$/, '');
-  const input = FIELD_INPUTS[base] && $(FIELD_INPUTS[base]);
+  // The text form has inputs of its own for the fields both forms have.
+  const id = textMode() && TEXT_INPUTS[base] ? TEXT_INPUTS[base] : FIELD_INPUTS[base];
+  const input = id && $(id);
   if (input) input.setAttribute('aria-invalid', 'true');
   const box = $('error').getBoundingClientRect();
   if (box.top < 0 || box.bottom > window.innerHeight) $('error').scrollIntoView({ block: 'nearest' });

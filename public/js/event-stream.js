@@ -7,7 +7,8 @@ import { api, authHeaders } from './api.js';
 import { POLL_MS, POLL_ONLY, SAMPLE_COUNT, STREAM_RETRY_MS } from './constants.js';
 import { setText } from './dom.js';
 import { attempt, showError } from './errors.js';
-import { addMetric, loadMetrics } from './graph.js';
+import { addMetric, loadMetrics, scheduleDraw } from './graph.js';
+import { addValidation } from './loss-view.js';
 import { refreshModels } from './model-list.js';
 import { renderModel, renderStats } from './model-view.js';
 import { showRecorded } from './samples.js';
@@ -32,6 +33,7 @@ function scheduleRefresh(state, delay = 100) {
       if (generation !== state.generation) return;
       state.model = model;
       renderModel(state);
+      scheduleDraw(state); // the best step may have moved
       refreshModels(state);
     });
   }, delay);
@@ -47,6 +49,7 @@ function handleEvent(state, name, data, generation) {
       if (payload.config) {
         state.model = payload;
         renderModel(state);
+        scheduleDraw(state);
       } else {
         state.model.status = payload.status;
         if (payload.error) state.model.error = payload.error;
@@ -63,6 +66,9 @@ function handleEvent(state, name, data, generation) {
       break;
     case 'metric':
       addMetric(state, payload);
+      break;
+    case 'validation':
+      addValidation(state, payload, () => scheduleDraw(state));
       break;
     case 'samples':
       if (Array.isArray(payload.samples)) showRecorded(state, payload.samples);
@@ -129,6 +135,7 @@ function startPolling(state, generation) {
       if (generation !== state.generation) return;
       state.model = model;
       renderModel(state);
+      scheduleDraw(state);
       await loadMetrics(state, generation);
       await pollSamples(state, generation);
     } catch (error) {

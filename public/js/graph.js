@@ -1,14 +1,16 @@
 // The perplexity graph: the median perplexity of each 100 ticks (state.metrics),
-// read from the API and drawn on the canvas, at most once an animation frame.
+// read from the API and drawn on the canvas, at most once an animation frame
+// (with the loss curves of loss-view.js, drawn from the same points).
 
 import { api } from './api.js';
 import { $, setText } from './dom.js';
 import { short } from './format.js';
+import { drawLosses } from './loss-view.js';
 
 export function scheduleDraw(state) {
   if (state.drawPending) return;
   state.drawPending = true;
-  requestAnimationFrame(() => { state.drawPending = false; drawGraph(state); });
+  requestAnimationFrame(() => { state.drawPending = false; drawGraph(state); drawLosses(state); });
 }
 
 function niceStep(range, count) {
@@ -131,7 +133,10 @@ function drawGraph(state) {
 // Adds a point that is newer than the last one (the stream and the pages may overlap).
 export function addMetric(state, point) {
   if (!Number.isFinite(point.step) || point.step <= state.lastStep) return;
-  state.metrics.push({ step: point.step, median_perplexity: point.median_perplexity });
+  state.metrics.push({
+    step: point.step, median_perplexity: point.median_perplexity, mean_loss: point.mean_loss,
+    validation_loss: point.validation_loss, time: point.time,
+  });
   state.lastStep = point.step;
   scheduleDraw(state);
 }

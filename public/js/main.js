@@ -4,6 +4,7 @@
 // the page showed last. The cards' code is in the other modules of js/.
 
 import { ApiError } from './api.js';
+import { drawCompare, listenForCompare } from './compare-runs.js';
 import { STORAGE_MODEL, STORAGE_TOKEN } from './constants.js';
 import { control, learn } from './controls.js';
 import { corpusInfo, defaultCorpus } from './corpus.js';
@@ -12,6 +13,7 @@ import { $, setText } from './dom.js';
 import { attempt, clearError, showError } from './errors.js';
 import { short } from './format.js';
 import { scheduleDraw } from './graph.js';
+import { downloadBest } from './loss-view.js';
 import { modelAction, refreshModels } from './model-list.js';
 import { renderModel } from './model-view.js';
 import { checkedSampling, SAMPLING_INPUTS } from './sampling-options.js';
@@ -21,6 +23,7 @@ import {
   applyLearningRate, applyTemperature, currentTemperature, learningRateMoved, sliderLearningRate, temperatureMoved,
 } from './sliders.js';
 import { drawLegend, heatTapped } from './surprisal.js';
+import { startTextMode } from './text-mode.js';
 import { continuePrefix, predictSoon } from './try-it.js';
 import { createState } from './state.js';
 
@@ -55,7 +58,11 @@ function listen(state) {
   $('try-heat').addEventListener('click', heatTapped);
   for (const id of SAMPLING_INPUTS) $(id).addEventListener('input', () => samplingMoved(state));
   $('corpus').addEventListener('input', corpusInfo);
-  window.addEventListener('resize', () => scheduleDraw(state));
+  window.addEventListener('resize', () => { scheduleDraw(state); drawCompare(state); });
+  for (const id of ['loss-x-ticks', 'loss-x-time']) $(id).addEventListener('change', () => { scheduleDraw(state); drawCompare(state); });
+  $('btn-best').addEventListener('click', () => downloadBest(state));
+  $('opt-weights').addEventListener('change', () => attempt(state, 'Sampling', () => freshSamples(state)));
+  listenForCompare(state);
 }
 
 // Reopens the model this browser showed last, unless the server no longer has it.
@@ -89,6 +96,7 @@ async function start() {
   renderModel(state);
   drawLegend();
   scheduleDraw(state);
+  const limits = startTextMode(state);
 
   try {
     const text = await defaultCorpus(state);
@@ -98,6 +106,7 @@ async function start() {
   }
   corpusInfo();
 
+  await limits;
   await refreshModels(state);
   await reopen(state);
   setInterval(() => refreshModels(state), 5000);

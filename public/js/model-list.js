@@ -7,6 +7,7 @@ import { attach, detach } from './current-model.js';
 import { $, setText } from './dom.js';
 import { attempt, clearError, plainWords } from './errors.js';
 import { fixed, integer } from './format.js';
+import { refreshCompare, renderCompareList } from './compare-runs.js';
 import { renderModel } from './model-view.js';
 
 export function renderModelRows(state, models) {
@@ -67,6 +68,8 @@ export async function refreshModels(state) {
     const answer = await api('GET', '/api/models?limit=50');
     state.modelList = answer.models;
     renderModelRows(state, state.modelList);
+    renderCompareList(state);
+    refreshCompare(state);
   } catch (error) {
     setText('models-info', plainWords(error, 'Listing the models'));
   } finally {

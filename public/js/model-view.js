@@ -34,7 +34,10 @@ export function renderModel(state) {
   }
   if (model.parameter_count !== undefined) parts.push(`${integer(model.parameter_count)} parameters`);
   if (model.vocabulary_size !== undefined) parts.push(`${model.vocabulary_size} characters`);
-  if (model.sentence_count) parts.push(`${integer(model.sentence_count)} sentences`);
+  if (config.corpus === 'text') {
+    parts.push(`a text in ${integer(config.batch_size)} streams, windows of ${integer(config.seq_length)}, ` +
+      `${Number((config.val_fraction * 100).toPrecision(3))}% held out`);
+  } else if (model.sentence_count) parts.push(`${integer(model.sentence_count)} sentences`);
   else if (model.has_corpus === false) parts.push('no training text (load it with sentences to train further)');
   let details = parts.join(' · ');
   if (model.status === 'failed' && model.error) details += `. Training stopped: ${model.error}`;

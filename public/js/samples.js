@@ -1,6 +1,7 @@
 // The "Samples" card: samples the training job recorded, and fresh ones from
-// the current weights at the page's temperature and advanced sampling
-// settings (sampling-options.js), plus the greedy prediction.
+// the current weights (or, for a text model, the best ones) at the page's
+// temperature and advanced sampling settings (sampling-options.js), plus the
+// greedy prediction.
 
 import { api } from './api.js';
 import { SAMPLE_COUNT, SAMPLE_LENGTH } from './constants.js';
@@ -38,7 +39,7 @@ export function renderGreedy(text, fresh) {
 // the page asks for its own samples each time the job records some.
 export function showRecorded(state, recorded) {
   if (!recorded.length) return;
-  if (samplingChanged()) {
+  if (samplingChanged() || fromBest(state)) {
     if (!state.samplesBusy) freshSamples(state).catch(() => { /* the next recording tries again */ });
     return;
   }
@@ -66,24 +67,32 @@ export function sampleRequest(count) {
   return { count: wanted, temperature: currentTemperature(), max_length: SAMPLE_LENGTH, ...fields };
 }
 
-// Fresh samples from the current weights at the page's settings.
+// Whether samples are asked of the best weights (a choice shown only for a
+// model that has them); the job records its samples from the current ones.
+function fromBest(state) {
+  return $('opt-weights').value === 'best' && Number.isFinite(state.model?.best_step);
+}
+
+// Fresh samples from the chosen weights at the page's settings.
 export async function freshSamples(state) {
   const model = state.model;
   if (!model) return;
   const body = sampleRequest(SAMPLE_COUNT);
   if (!body) return;
+  const best = fromBest(state);
+  if (best) body.weights = 'best';
   const generation = state.generation;
   const path = `/api/models/${model.id}/generate`;
   state.samplesBusy = true;
   try {
     const [samples, greedy] = await Promise.all([
       api('POST', path, { body }),
-      api('POST', path, { body: { count: 1, greedy: true, max_length: SAMPLE_LENGTH } }),
+      api('POST', path, { body: { count: 1, greedy: true, max_length: SAMPLE_LENGTH, ...(best ? { weights: 'best' } : {}) } }),
     ]);
     if (generation !== state.generation) return;
     const settings = describe(body);
     renderSamples(samples.samples.map((entry) => entry.text), body.beam_width !== undefined ? settings
-      : `Generated from the current weights at temperature ${short(body.temperature)}.${settings ? ` ${settings}` : ''}`);
+      : `Generated from the ${best ? `best weights (tick ${integer(model.best_step)})` : 'current weights'} at temperature ${short(body.temperature)}.${settings ? ` ${settings}` : ''}`);
     renderGreedy(greedy.samples[0]?.text ?? '', true);
   } finally {
     state.samplesBusy = false;

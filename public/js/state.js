@@ -6,7 +6,14 @@ export function createState() {
   return {
     generation: 0,        // bumps on every attach, so late answers for an old model are dropped
     model: null,          // the attached model, as GET /api/models/{id} shows it
-    metrics: [],          // [{step, median_perplexity}]
+    metrics: [],          // the metric points: [{step, median_perplexity, mean_loss, validation_loss, time}]
+    validations: new Map(), // step → validation loss, from the event stream (between metric points)
+    limits: null,         // the server's limits (GET /api/health), once read
+    estimateRound: 0,     // the latest memory estimate asked for (older answers are dropped)
+    estimateTimer: null,
+    bestURL: null,        // the downloaded best model's object URL
+    // Compare runs: the picked model ids, and their model and metric points once read.
+    compare: { picked: new Set(), runs: new Map(), busy: false, again: false },
     lastStep: -1,
     sampleCursor: null,   // samples id cursor for polling; null until known
     stream: null,         // AbortController of the event stream

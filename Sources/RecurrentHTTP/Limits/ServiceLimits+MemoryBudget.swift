@@ -3,10 +3,10 @@ import RecurrentJobs
 import RecurrentStore
 
 extension ServiceLimits {
-    /// Refuses (422 `memory_budget`) a model that would need more than
-    /// ``memoryBudgetBytes`` to train: the engine's estimate plus the encoded
-    /// checkpoint the job keeps while writing it.
-    func checkMemoryBudget(config: ModelConfig, symbolCount: Int, longestSentence: Int) throws(APIError) {
+    /// The bytes a model needs to train: the engine's estimate (weights,
+    /// gradients, solver state, snapshot, best weights and one tick's
+    /// activations) plus the encoded checkpoint the job keeps while writing it.
+    func trainingMemory(config: ModelConfig, symbolCount: Int, longestSentence: Int) -> (bytes: Int, engine: MemoryEstimate) {
         let steps = config.corpus == .text ? config.sequenceLength : longestSentence + 1
         let engine = MemoryEstimate(generator: config.generator, symbolCount: symbolCount, letterSize: config.letterSize,
                                     hiddenSizes: config.hiddenSizes, batchSize: config.batchSize, steps: steps,
@@ -17,7 +17,13 @@ extension ServiceLimits {
         let parameters = RecurrentNetwork.parameterCount(generator: config.generator, symbolCount: symbolCount,
                                                          letterSize: config.letterSize, hiddenSizes: config.hiddenSizes)
         let checkpoint = parameters * MemoryLayout<Float>.size * (config.optimizer == .adam ? 3 : 2)
-        let estimate = engine.totalBytes + checkpoint
+        return (engine.totalBytes + checkpoint, engine)
+    }
+
+    /// Refuses (422 `memory_budget`) a model that would need more than
+    /// ``memoryBudgetBytes`` to train (``trainingMemory(config:symbolCount:longestSentence:)``).
+    func checkMemoryBudget(config: ModelConfig, symbolCount: Int, longestSentence: Int) throws(APIError) {
+        let (estimate, engine) = trainingMemory(config: config, symbolCount: symbolCount, longestSentence: longestSentence)
         guard estimate <= memoryBudgetBytes else {
             throw APIError(.unprocessableContent, code: "memory_budget",
                            "this model would need about \(estimate / 1_048_576) MiB (\(estimate) bytes) to train, more than the budget of \(memoryBudgetBytes / 1_048_576) MiB (\(engine)); use smaller hidden sizes, fewer layers, a smaller batch or shorter windows",

@@ -1,3 +1,5 @@
+import RecurrentJobs
+
 /// `POST /api/models/{id}/generate`: how many samples, how long, how hot,
 /// and the decoding options of ``GenerateSettings``.
 struct GenerateRequest: Decodable, Sendable {
@@ -17,9 +19,11 @@ struct GenerateRequest: Decodable, Sendable {
     var beamWidth: Int?
     var lengthPenalty: Double?
     var logprobs: Int?
+    /// `current` (the default) or `best`; checked by ``sampledWeights()``.
+    var weights: String?
 
     enum CodingKeys: String, CodingKey {
-        case count, temperature, greedy, prime, seed, stream, stop, logprobs
+        case count, temperature, greedy, prime, seed, stream, stop, logprobs, weights
         case maxLength = "max_length"
         case topK = "top_k", topP = "top_p", minP = "min_p"
         case repetitionPenalty = "repetition_penalty", repetitionWindow = "repetition_window"
@@ -44,6 +48,18 @@ struct GenerateRequest: Decodable, Sendable {
         beamWidth = try values.integer(.beamWidth)
         lengthPenalty = try values.number(.lengthPenalty)
         logprobs = try values.integer(.logprobs)
+        weights = try values.string(.weights)
+    }
+
+    /// Which weights to sample from: the latest (`current`, the default) or
+    /// those of the best validation loss (`best`); anything else is a 422
+    /// naming `weights`.
+    func sampledWeights() throws(APIError) -> ModelLibrary.ExportedWeights {
+        guard let weights else { return .current }
+        guard let choice = ModelLibrary.ExportedWeights(rawValue: weights) else {
+            throw APIError.invalid("weights", "must be current or best (got \(weights.debugDescription))")
+        }
+        return choice
     }
 }
 

@@ -108,6 +108,24 @@ struct HealthResponse: Encodable, Sendable {
         }
     }
 
+    /// The limits a client can check before it sends a corpus or a model
+    /// (the page says them in words and refuses a file over them).
+    struct Limits: Encodable, Sendable {
+        var maxCorpusBytes: Int
+        var maxBodyBytes: Int
+        var memoryBudgetBytes: Int
+
+        init(_ limits: ServiceLimits) {
+            maxCorpusBytes = limits.maxCorpusBytes
+            maxBodyBytes = limits.maxBodyBytes
+            memoryBudgetBytes = limits.memoryBudgetBytes
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case maxCorpusBytes = "max_corpus_bytes", maxBodyBytes = "max_body_bytes", memoryBudgetBytes = "memory_budget_bytes"
+        }
+    }
+
     var status = "ok"
     var version: String
     var uptimeSeconds: Double
@@ -116,9 +134,10 @@ struct HealthResponse: Encodable, Sendable {
     var role: String
     /// In a cluster, the name of this node's leases.
     var workerID: String?
+    var limits: Limits
 
     enum CodingKeys: String, CodingKey {
-        case status, version, jobs, role
+        case status, version, jobs, role, limits
         case uptimeSeconds = "uptime_seconds", workerID = "worker_id"
     }
 }

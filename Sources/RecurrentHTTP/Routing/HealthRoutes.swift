@@ -3,9 +3,10 @@ import Hummingbird
 import RecurrentJobs
 
 /// `GET /api/health`: whether the service is up, its version and uptime, and
-/// how many jobs train or wait.
+/// how many jobs train or wait, and the limits a client can check first.
 struct HealthRoutes: Sendable {
     let scheduler: JobScheduler
+    let limits: ServiceLimits
     let started: Date
     let role: ServiceRole
 
@@ -17,7 +18,7 @@ struct HealthRoutes: Sendable {
                 uptimeSeconds: Date().timeIntervalSince(started),
                 jobs: .init(running: scheduler.runningCount, queued: await scheduler.waitingCount(),
                             maxRunning: scheduler.configuration.trains ? scheduler.configuration.maxJobs : 0),
-                role: role.rawValue, workerID: scheduler.configuration.cluster?.workerID))
+                role: role.rawValue, workerID: scheduler.configuration.cluster?.workerID, limits: .init(limits)))
         }
     }
 }

@@ -6,10 +6,12 @@ import RecurrentStore
 import Synchronization
 
 /// `generate`, `evaluate` and `predict`: computed from the latest published
-/// weights on a Dispatch queue, so they run while the model trains without
-/// stalling it or reading half-updated weights.
+/// weights (`generate` also from the best ones, with `"weights": "best"`) on a
+/// Dispatch queue, so they run while the model trains without stalling it or
+/// reading half-updated weights.
 struct InferenceRoutes: Sendable {
     let scheduler: JobScheduler
+    let library: ModelLibrary
     let limits: ServiceLimits
     let lookup: ModelLookup
     let bodies: BodyReader
@@ -35,7 +37,7 @@ struct InferenceRoutes: Sendable {
         let record = try await lookup.record(context)
         let body = try await bodies.read(GenerateRequest.self, from: request)
         var settings = try GenerateSettings(body, limits: limits, defaultTemperature: record.settings.sampleTemperature)
-        let model = try await weights(record)
+        let model = try await library.inferenceModel(record, weights: try body.sampledWeights())
         if case .failure(let unknown) = model.vocabulary.encode(settings.options.prime) { throw Self.unknownCharacter("prime", unknown) }
         // One seed for the request: sample i uses seed + i, streamed or not.
         var system = SystemRandomNumberGenerator()
