@@ -73,7 +73,8 @@ final class JobLoop {
     private func trainUntilStopped() throws -> JobOutcome {
         while true {
             if let outcome = readControl() { return try finish(outcome) }
-            let report = run.tick()
+            // The schedule's budget is max_ticks, when set.
+            let report = run.tick(progress: settings.maxTicks.map { Double(run.ticks) / Double(max(1, $0)) })
             if let validation = report.validation { recordValidation(validation, isBest: report.isBestValidation) }
             if report.diverged { return failDiverged(loss: report.result.loss) }
             recordFigures(report.result)
@@ -82,6 +83,8 @@ final class JobLoop {
             if let metric = report.metric { recordMetric(metric) }
             reportProgressIfDue(now: now)
             try flushIfDue(now: now)
+            // Validation stopped improving (early_stop): the job is done.
+            if report.stopsEarly { return try finish(.succeeded) }
         }
     }
 

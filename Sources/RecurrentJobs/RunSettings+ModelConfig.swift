@@ -12,5 +12,7 @@ extension RunSettings {
                   validationFraction: config.validationFraction, validationInterval: config.validationInterval,
                   learningRateDecay: config.learningRateDecay, dropout: config.dropout,
                   learningRate: learningRate, workers: workers)
+        schedule = config.schedule
+        earlyStopPatience = config.earlyStop
     }
 }

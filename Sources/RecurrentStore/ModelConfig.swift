@@ -26,9 +26,21 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var learningRateDecay = 1.0
     /// Inverted-dropout rate on upper layers' and the decoder's inputs.
     public var dropout = 0.0
+    /// The learning rate's shape over `max_ticks` (cosine needs them).
+    public var learningRateSchedule = LearningRateSchedule.Shape.constant
+    /// Ticks over which the rate first rises linearly to its value.
+    public var warmupTicks = 0
+    /// Text corpora: stop after this many validations without a new best (0: never).
+    public var earlyStop = 0
+
+    /// The schedule the run follows.
+    public var schedule: LearningRateSchedule {
+        LearningRateSchedule(shape: learningRateSchedule, warmupTicks: warmupTicks)
+    }
 
     enum CodingKeys: String, CodingKey {
         case generator, optimizer, regc, clipval, seed, corpus, dropout
+        case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop"
         case hiddenSizes = "hidden_sizes"
         case letterSize = "letter_size"
         case batchSize = "batch_size"
@@ -75,6 +87,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         validationInterval = try container.decodeIfPresent(Int.self, forKey: .validationInterval) ?? 200
         learningRateDecay = try container.decodeIfPresent(Double.self, forKey: .learningRateDecay) ?? 1
         dropout = try container.decodeIfPresent(Double.self, forKey: .dropout) ?? 0
+        learningRateSchedule = try container.decodeIfPresent(LearningRateSchedule.Shape.self, forKey: .learningRateSchedule)
+            ?? .constant
+        warmupTicks = try container.decodeIfPresent(Int.self, forKey: .warmupTicks) ?? 0
+        earlyStop = try container.decodeIfPresent(Int.self, forKey: .earlyStop) ?? 0
     }
 
     /// The demo's defaults: LSTM [20, 20], letter size 5, RMSProp, regc 1e-6, clip 5.

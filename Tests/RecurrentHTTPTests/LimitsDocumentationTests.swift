@@ -71,6 +71,10 @@ import Testing
             Self.expectRange(try Self.property(schema, "seq_length"), 1, Double(limits.maxSequenceLength), "\(schema).seq_length")
             Self.expectRange(try Self.property(schema, "val_interval"), Double(ServiceLimits.validationIntervals.lowerBound),
                              Double(ServiceLimits.validationIntervals.upperBound), "\(schema).val_interval")
+            Self.expectRange(try Self.property(schema, "warmup_ticks"), Double(ServiceLimits.warmupTicks.lowerBound),
+                             Double(ServiceLimits.warmupTicks.upperBound), "\(schema).warmup_ticks")
+            Self.expectRange(try Self.property(schema, "early_stop"), Double(ServiceLimits.earlyStopValidations.lowerBound),
+                             Double(ServiceLimits.earlyStopValidations.upperBound), "\(schema).early_stop")
             for field in ["val_fraction", "dropout"] {
                 Self.expectRange(try Self.property(schema, field), 0, ServiceLimits.maxFraction, "\(schema).\(field)")
             }
@@ -116,6 +120,8 @@ import Testing
             "`batch_size`": "1...\(limits.maxBatchSize)",
             "`seq_length` (window)": "1...\(limits.maxSequenceLength)",
             "`val_interval`": range(ServiceLimits.validationIntervals),
+            "`warmup_ticks`": range(ServiceLimits.warmupTicks),
+            "`early_stop`": range(ServiceLimits.earlyStopValidations),
             "`learning_rate`, `sample_temperature`, `temperature`, `clipval`": "1e-30...1e+30",
             "`regc`": "0...1e+30",
             "`val_fraction`, `dropout`": "0...\(ServiceLimits.maxFraction)",

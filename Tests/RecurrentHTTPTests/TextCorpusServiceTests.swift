@@ -65,6 +65,38 @@ struct TextCorpusServiceTests {
         }
     }
 
+    /// A cosine schedule with a warm-up over `max_ticks`: each metric point's
+    /// rate is the scheduled one of its last tick. Early stopping ends a job
+    /// that no longer improves, as succeeded, three validations after its best.
+    @Test(arguments: StoreKind.allCases) func scheduleAndEarlyStopping(store: StoreKind) async throws {
+        let server = try await TestServer(store: store)
+        try await server.run { client in
+            let scheduled = try await client.create(Self.textModel(["lr_schedule": "cosine", "warmup_ticks": 150,
+                                                                    "max_ticks": 300, "dropout": 0]))
+            let done = try await client.waitForModel(scheduled, timeout: 60) { status($0) == "succeeded" }
+            let config = try #require(done["config"] as? [String: Any])
+            #expect(config["lr_schedule"] as? String == "cosine" && config["warmup_ticks"] as? Int == 150)
+            let points = (try await client.get("/api/models/\(scheduled)/metrics").json["metrics"] as? [[String: Any]] ?? [])
+            let schedule = LearningRateSchedule(shape: .cosine, warmupTicks: 150)
+            var checked = 0
+            for point in points {
+                guard let step = point["step"] as? Int, let rate = point["learning_rate"] as? Double else { continue }
+                let expected = Double(Float(0.002) * Float(schedule.factor(tick: step - 1, progress: Double(step - 1) / 300)))
+                #expect(abs(rate - expected) <= 1e-6 * expected, "step \(step): \(rate), expected \(expected)")
+                checked += 1
+            }
+            #expect(checked == 3, "metric points at 100 (warming up), 200 and 300: \(points)")
+
+            // A rate too small to learn: soon three validations in a row bring no new best.
+            var still = Self.textModel(["learning_rate": 1e-12, "regc": 0, "val_interval": 10, "early_stop": 3, "dropout": 0])
+            still["max_ticks"] = nil
+            let stopped = try await client.create(still)
+            let ended = try await client.waitForModel(stopped, timeout: 60) { status($0) == "succeeded" }
+            let best = try #require(ended["best_step"] as? Int)
+            #expect(ticks(ended) == best + 30, "stopped at \(ticks(ended)), best at \(best)")
+        }
+    }
+
     /// Pausing used to send a text job back to the start of its text when it
     /// resumed (its epoch fell to 0) and to undo the learning-rate decay.
     @Test(arguments: StoreKind.allCases) func resumingATextJobKeepsItsPlaceAndItsDecayedRate(store: StoreKind) async throws {

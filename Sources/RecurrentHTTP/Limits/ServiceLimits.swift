@@ -40,6 +40,10 @@ public struct ServiceLimits: Sendable {
     public var maxSequenceLength = 4096
     /// Allowed `val_interval` (ticks between validations; 0: never).
     public static let validationIntervals = 0...1_000_000
+    /// Allowed `warmup_ticks` (0: no warm-up).
+    public static let warmupTicks = 0...1_000_000_000
+    /// Allowed `early_stop` (validations without a new best; 0: never).
+    public static let earlyStopValidations = 0...100_000
     /// Largest `val_fraction` and `dropout`: a JSON parser may round
     /// 0.9999999999999999 to 1, which would hold out the whole text or drop
     /// every input.

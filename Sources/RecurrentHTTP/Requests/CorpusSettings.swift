@@ -2,7 +2,8 @@ import Recurrent
 import RecurrentStore
 
 /// How a corpus is trained: `corpus`, `batch_size`, `seq_length`,
-/// `val_fraction`, `val_interval`, `lr_decay` and `dropout`, all optional.
+/// `val_fraction`, `val_interval`, `lr_decay`, `dropout`, `lr_schedule`,
+/// `warmup_ticks` and `early_stop`, all optional.
 struct CorpusSettings: Decodable, Sendable {
     var corpus: String?
     var batchSize: Int?
@@ -11,11 +12,15 @@ struct CorpusSettings: Decodable, Sendable {
     var validationFraction: Double?
     var dropout: Double?
     var learningRateDecay: Double?
+    var learningRateSchedule: String?
+    var warmupTicks: Int?
+    var earlyStop: Int?
 
     enum CodingKeys: String, CodingKey {
         case corpus, dropout
         case batchSize = "batch_size", sequenceLength = "seq_length", validationInterval = "val_interval"
         case validationFraction = "val_fraction", learningRateDecay = "lr_decay"
+        case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop"
     }
 
     init() {}
@@ -29,12 +34,16 @@ struct CorpusSettings: Decodable, Sendable {
         validationFraction = try values.number(.validationFraction)
         dropout = try values.number(.dropout)
         learningRateDecay = try values.number(.learningRateDecay)
+        learningRateSchedule = try values.string(.learningRateSchedule)
+        warmupTicks = try values.integer(.warmupTicks)
+        earlyStop = try values.integer(.earlyStop)
     }
 
     /// Whether none of the settings is given.
     var isEmpty: Bool {
         corpus == nil && batchSize == nil && sequenceLength == nil && validationInterval == nil
             && validationFraction == nil && dropout == nil && learningRateDecay == nil
+            && learningRateSchedule == nil && warmupTicks == nil && earlyStop == nil
     }
 
     /// The settings checked and written into `config` (a text corpus
@@ -70,6 +79,20 @@ struct CorpusSettings: Decodable, Sendable {
         if let learningRateDecay {
             try ServiceLimits.checkLearningRateDecay(learningRateDecay)
             config.learningRateDecay = learningRateDecay
+        }
+        if let learningRateSchedule {
+            guard let shape = LearningRateSchedule.Shape(rawValue: learningRateSchedule) else {
+                throw APIError.invalid("lr_schedule", "must be one of constant, cosine (got \(learningRateSchedule.debugDescription))")
+            }
+            config.learningRateSchedule = shape
+        }
+        if let warmupTicks {
+            try ServiceLimits.checkInteger(warmupTicks, in: ServiceLimits.warmupTicks, field: "warmup_ticks")
+            config.warmupTicks = warmupTicks
+        }
+        if let earlyStop {
+            try ServiceLimits.checkInteger(earlyStop, in: ServiceLimits.earlyStopValidations, field: "early_stop")
+            config.earlyStop = earlyStop
         }
     }
 }

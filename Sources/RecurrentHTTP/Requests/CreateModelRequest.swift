@@ -79,8 +79,13 @@ struct CreateModelRequest: Decodable, Sendable {
     /// The settings that may change later, checked.
     func mutableSettings(for config: ModelConfig) throws(APIError) -> MutableSettings {
         let defaultRate = config.corpus == .text ? TrainingSettings.textDefaultLearningRate : 0.01
+        let maxTicks = try settings.checkedMaxTicks()
+        // The cosine's budget is max_ticks.
+        if config.learningRateSchedule == .cosine && maxTicks == nil {
+            throw APIError.invalid("lr_schedule", "a cosine schedule runs over max_ticks: give max_ticks too")
+        }
         return MutableSettings(learningRate: try settings.checkedLearningRate(default: defaultRate),
                                sampleTemperature: try settings.checkedSampleTemperature(default: 1),
-                               maxTicks: try settings.checkedMaxTicks())
+                               maxTicks: maxTicks)
     }
 }

@@ -18,6 +18,7 @@ struct TrainingRecord: Codable, Sendable {
         case randomState = "random_state", learningRate = "learning_rate", sampleTemperature = "sample_temperature"
         case maxTicks = "max_ticks", batchSize = "batch_size", sequenceLength = "seq_length"
         case validationFraction = "val_fraction", validationInterval = "val_interval", learningRateDecay = "lr_decay"
+        case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop"
     }
 
     init(settings: TrainingSettingsInput, corpusSettings: CorpusSettings, optimizer: String, ticks: Int, randomState: [String]?) {
@@ -42,6 +43,10 @@ struct TrainingRecord: Codable, Sendable {
         corpus.corpus = config.corpus.rawValue
         corpus.batchSize = config.batchSize
         corpus.dropout = config.dropout
+        // Written only when set, so files without them stay as they were.
+        if config.learningRateSchedule != .constant { corpus.learningRateSchedule = config.learningRateSchedule.rawValue }
+        if config.warmupTicks != 0 { corpus.warmupTicks = config.warmupTicks }
+        if config.earlyStop != 0 { corpus.earlyStop = config.earlyStop }
         if config.corpus == .text {
             corpus.sequenceLength = config.sequenceLength
             corpus.validationFraction = config.validationFraction
@@ -81,5 +86,8 @@ struct TrainingRecord: Codable, Sendable {
         try put(corpusSettings.validationFraction, .validationFraction)
         try put(corpusSettings.validationInterval, .validationInterval)
         try put(corpusSettings.learningRateDecay, .learningRateDecay)
+        try put(corpusSettings.learningRateSchedule, .learningRateSchedule)
+        try put(corpusSettings.warmupTicks, .warmupTicks)
+        try put(corpusSettings.earlyStop, .earlyStop)
     }
 }

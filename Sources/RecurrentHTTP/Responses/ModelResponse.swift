@@ -123,6 +123,7 @@ struct ConfigResponse: Encodable, Sendable {
         case hiddenSizes = "hidden_sizes", letterSize = "letter_size", optimizer, batchSize = "batch_size"
         case sequenceLength = "seq_length", validationFraction = "val_fraction", validationInterval = "val_interval"
         case learningRateDecay = "lr_decay"
+        case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -136,6 +137,9 @@ struct ConfigResponse: Encodable, Sendable {
         try values.encode(config.corpus.rawValue, forKey: .corpus)
         try values.encode(config.batchSize, forKey: .batchSize)
         try values.encode(config.dropout, forKey: .dropout)
+        try values.encode(config.learningRateSchedule.rawValue, forKey: .learningRateSchedule)
+        try values.encode(config.warmupTicks, forKey: .warmupTicks)
+        try values.encode(config.earlyStop, forKey: .earlyStop)
         if config.corpus == .text {
             try values.encode(config.sequenceLength, forKey: .sequenceLength)
             try values.encode(config.validationFraction, forKey: .validationFraction)
