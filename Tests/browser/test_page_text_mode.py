@@ -150,6 +150,7 @@ def test_training_draws_validation_points_and_marks_the_best_step(page, server, 
     wait_for(page, lambda d: text(d, "text-refusal") == "", "the refusal to clear")
     for element_id, value in {"text-hidden": "24", "text-letter": "8", "text-batch": "8", "text-window": "32",
                               "text-val-interval": "100", "text-lr": "0.01", "text-ticks": "500",
+                              "text-schedule": "cosine", "text-warmup": "50", "text-early-stop": "20",
                               "text-name": "text run A"}.items():
         set_value(page, element_id, value)
     before = current_id(page)
@@ -160,6 +161,8 @@ def test_training_draws_validation_points_and_marks_the_best_step(page, server, 
     assert model["config"]["corpus"] == "text"
     assert (model["config"]["batch_size"], model["config"]["seq_length"], model["config"]["val_interval"]) == (8, 32, 100)
     assert model["max_ticks"] == 500 and model["learning_rate"] == pytest.approx(0.01)
+    # The schedule and early stopping of the speed work reach the model too.
+    assert (model["config"]["lr_schedule"], model["config"]["warmup_ticks"], model["config"]["early_stop"]) == ("cosine", 50, 20)
 
     wait_for(page, lambda d: len(chart_points(d)) >= 2, "two validation points on the chart", timeout=60)
     wait_for(page, lambda d: http_json(server, "GET", f"/api/models/{model_id}")["status"] == "succeeded",

@@ -28,7 +28,7 @@ function textBody({ forEstimate = false } = {}) {
   }
   const body = {
     corpus: 'text', text, generator: $('text-generator').value, hidden_sizes: hidden,
-    optimizer: $('text-optimizer').value,
+    optimizer: $('text-optimizer').value, lr_schedule: $('text-schedule').value,
   };
   if (!forEstimate) body.sample_temperature = currentTemperature();
   for (const [key, id] of NUMBERS) {
@@ -114,6 +114,9 @@ export function showTextShape(model) {
   set('text-optimizer', config.optimizer);
   set('text-decay', config.lr_decay);
   set('text-dropout', config.dropout);
+  set('text-schedule', config.lr_schedule);
+  set('text-warmup', config.warmup_ticks);
+  set('text-early-stop', config.early_stop);
   if (Number.isFinite(model.learning_rate)) $('text-lr').value = String(model.learning_rate);
 }
 
