@@ -47,12 +47,26 @@ public struct ModelLibrary: Sendable {
         return created
     }
 
+    /// Passes over `corpus` that `ticks` ticks make: a tick trains
+    /// `batch_size` sentences, or a window of `seq_length` characters of each
+    /// of a text's `batch_size` streams (the text being its training part).
+    static func epoch(ofTicks ticks: Int, config: ModelConfig, corpus: [String]) -> Double {
+        switch config.corpus {
+        case .sentences:
+            return Double(ticks) * Double(config.batchSize) / Double(max(1, corpus.count))
+        case .text:
+            let characters = corpus.reduce(0) { $0 + $1.unicodeScalars.count + 1 } - 1
+            let training = Double(characters) * (1 - config.validationFraction)
+            return Double(ticks) * Double(config.batchSize * config.sequenceLength) / max(1, training)
+        }
+    }
+
     /// A trained model brought in from a model file: its weights and solver
     /// state, the tick count and generator state it had reached, and its
     /// corpus when one came along. It is stored idle.
     public func importModel(name: String, config: ModelConfig, settings: MutableSettings, model: CharacterModel,
                             solver: Solver, corpus: [String]?, ticks: Int, randomState: [UInt64]?) async throws -> ModelRecord {
-        let epoch = corpus.map { Double(ticks) / Double($0.count) } ?? 0
+        let epoch = corpus.map { Self.epoch(ofTicks: ticks, config: config, corpus: $0) } ?? 0
         let transfer = ModelTransfer(model: model, solver: solver)
         let weights = try await Background.run { CheckpointCodec.encode(network: transfer.model.network, solver: transfer.solver) }
         let checkpoint = Checkpoint(weights: weights, randomState: randomState, ticks: ticks, epoch: epoch, firstLoss: nil,

@@ -97,6 +97,24 @@ struct TextCorpusServiceTests {
         }
     }
 
+    /// An exported text model imports at the pass it had reached (the import
+    /// once divided the ticks by the number of lines: a text is one, so a
+    /// model of 120 ticks came back at epoch 120, and a decay would have been
+    /// applied 120 times on resuming).
+    @Test func anImportedTextModelKeepsItsEpoch() async throws {
+        let server = try await TestServer(store: .sqlite)
+        try await server.run { client in
+            let id = try await client.create(Self.textModel())
+            let done = try await client.waitForModel(id, timeout: 60) { status($0) == "succeeded" }
+            let epoch = try #require(done["epoch"] as? Double)
+            let file = try await client.get("/api/models/\(id)/export").json
+            let imported = try await client.post("/api/models/import", file)
+            try #require(imported.status == .created, "\(imported.text)")
+            let importedEpoch = try #require(imported.json["epoch"] as? Double)
+            #expect(epoch > 0.5 && abs(importedEpoch - epoch) <= 0.02 * epoch, "epoch \(epoch), imported \(importedEpoch)")
+        }
+    }
+
     /// Pausing used to send a text job back to the start of its text when it
     /// resumed (its epoch fell to 0) and to undo the learning-rate decay.
     @Test(arguments: StoreKind.allCases) func resumingATextJobKeepsItsPlaceAndItsDecayedRate(store: StoreKind) async throws {
