@@ -30,8 +30,7 @@ struct PeerShape {
 
 /// Runs the peer suite at `threadCounts`, shapes filtered by `only` (a substring of their names).
 @MainActor func runPeerSuite(corpus: String, threadCounts: [Int], only: String?) {
-    var text = corpus
-    while text.count < 400_000 { text += corpus }
+    let text = benchText(corpus)
     let vocabulary = Vocabulary(sentences: [text])
     let textCorpus = try! TextCorpus(text: text, vocabulary: vocabulary, validationFraction: 0)
     print("peer suite: text of \(textCorpus.training.count) characters, \(vocabulary.count) symbols; \(runs) runs of \(seconds) s; Adam")

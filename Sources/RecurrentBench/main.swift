@@ -120,9 +120,16 @@ if suite == "demo" || suite == "all" {
     }
 }
 
-if suite == "batch" || suite == "all" {
+/// The text the batch and peer suites train on: the default corpus repeated
+/// to at least 400 000 characters.
+func benchText(_ corpus: String) -> String {
     var text = corpus
     while text.count < 400_000 { text += corpus }
+    return text
+}
+
+if suite == "batch" || suite == "all" {
+    let text = benchText(corpus)
     let vocabulary = Vocabulary(sentences: [text])
     let textCorpus = try! TextCorpus(text: text, vocabulary: vocabulary, validationFraction: 0)
     print("batch suite: text of \(textCorpus.training.count) characters, 32 streams x 64 steps; \(runs) runs of \(seconds) s")
