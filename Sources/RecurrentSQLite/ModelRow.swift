@@ -92,7 +92,7 @@ struct ModelRow: Codable, FetchableRecord, MutablePersistableRecord {
         self.status = status.rawValue
         config = model.config.json
         vocabulary = String(decoding: try JSONEncoder().encode(model.vocabulary), as: UTF8.self)
-        sentenceCount = model.sentences?.count ?? 0
+        sentenceCount = model.corpusEntries
         parameterCount = model.parameterCount
         ticks = model.ticks
         epoch = model.epoch

@@ -63,13 +63,19 @@ public struct NewModel: Sendable {
     public var vocabulary: [String]
     /// The corpus: sentences, or a text as one entry; nil for none.
     public var sentences: [String]?
+    /// An uploaded corpus to train on instead (text corpora); `sentences` is then nil.
+    public var corpusID: CorpusID?
     public var parameterCount: Int
     public var settings: MutableSettings
     public var ticks = 0
     public var epoch = 0.0
 
+    /// What `sentence_count` records: the sentences, 1 for a text (its own or uploaded), 0 for none.
+    public var corpusEntries: Int { sentences?.count ?? (corpusID == nil ? 0 : 1) }
+
     public init(name: String, config: ModelConfig, vocabulary: [String], sentences: [String]?, parameterCount: Int,
-                settings: MutableSettings, ticks: Int = 0, epoch: Double = 0) {
+                settings: MutableSettings, ticks: Int = 0, epoch: Double = 0, corpusID: CorpusID? = nil) {
+        self.corpusID = corpusID
         self.name = name
         self.config = config
         self.vocabulary = vocabulary
