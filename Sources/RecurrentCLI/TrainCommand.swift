@@ -19,7 +19,8 @@ struct TrainCommand: ParsableCommand {
             --ticks or --seconds the run lasts \(defaultTicks) ticks.
 
             Progress goes to stderr: on a terminal one line redrawn in place, otherwise \
-            a line every 100 ticks or every second, whichever is rarer; perplexity is the \
+            a line after the first tick and then every 100 ticks or every second, whichever \
+            is rarer; perplexity is the \
             median of the last 100 ticks and a sentence of n characters counts as n + 1 \
             characters. Every 1000 ticks or 10 seconds, whichever is rarer, three samples \
             at temperature 1 and the greedy one are shown.
