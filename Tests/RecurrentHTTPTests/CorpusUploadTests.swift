@@ -84,6 +84,26 @@ struct CorpusUploadTests {
         return (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
     }
 
+    /// A corpus file changed on disk after its upload no longer matches its
+    /// SHA-256: the job that reads it fails and says why.
+    @Test func aCorpusChangedOnDiskFailsItsJob() async throws {
+        let server = try await TestServer(store: .sqlite)
+        try await server.run { client in
+            let uploaded = try await Self.upload(client, Array(Self.book.utf8))
+            let id = try #require(uploaded.json["id"] as? Int, "\(uploaded.text)")
+            let name = try #require(try Self.corpusFiles(server).first)
+            let path = server.folder.appendingPathComponent("data/recurrent-corpora/\(name)")
+            var bytes = try Data(contentsOf: path)
+            // Two different ASCII bytes swapped: the same size and characters, another text.
+            let second = try #require((11..<bytes.count).first { bytes[$0] != bytes[10] && bytes[$0] < 0x80 })
+            (bytes[10], bytes[second]) = (bytes[second], bytes[10])
+            try bytes.write(to: path)
+            let model = try await client.create(Self.textModel(["corpus_id": id]))
+            let failed = try await client.waitForModel(model, timeout: 30) { status($0) == "failed" }
+            #expect((failed["error"] as? String)?.contains("no longer matches its SHA-256 checksum") == true, "\(failed)")
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func refusalsStoreNothing(store: StoreKind) async throws {
         let server = try await TestServer(store: store, limits: { $0.maxUploadBytes = 4096 })
         try await server.run { client in
