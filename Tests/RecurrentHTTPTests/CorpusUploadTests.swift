@@ -104,6 +104,20 @@ struct CorpusUploadTests {
         }
     }
 
+    /// The encoded text of an uploaded corpus counts in a model's memory budget.
+    @Test func anUploadedCorpusCountsInTheMemoryBudget() async throws {
+        let server = try await TestServer(store: .sqlite, limits: { $0.memoryBudgetBytes = 8 << 20 })
+        try await server.run { client in
+            let small = try #require(try await Self.upload(client, Array(Self.book.utf8)).json["id"] as? Int)
+            let large = try #require(try await Self.upload(client, Array(repeating: UInt8(ascii: "a"), count: 9 << 20)).json["id"] as? Int)
+            _ = try await client.create(Self.textModel(["corpus_id": small, "start": false]))
+            let refused = try await client.post("/api/models", Self.textModel(["corpus_id": large, "start": false]))
+            #expect(refused.status == .unprocessableContent && refused.errorCode == "memory_budget" && refused.errorField == "corpus_id",
+                    "\(refused.text)")
+            #expect((refused.error["message"] as? String)?.contains("encoded text takes \(9 << 20) bytes") == true, "\(refused.text)")
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func refusalsStoreNothing(store: StoreKind) async throws {
         let server = try await TestServer(store: store, limits: { $0.maxUploadBytes = 4096 })
         try await server.run { client in

@@ -89,7 +89,9 @@ struct ModelRoutes: Sendable {
             throw APIError(.unprocessableContent, code: "empty_corpus", "the corpus is too short to train on", field: "corpus_id")
         }
         let vocabulary = ModelLoader.vocabulary(corpus.vocabulary)
-        try limits.checkMemoryBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: 0)
+        // The job holds the text encoded: one byte a character up to 256 symbols, two beyond.
+        let textBytes = corpus.characterCount * (vocabulary.symbolCount <= 256 ? 1 : 2)
+        try limits.checkMemoryBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: 0, textBytes: textBytes)
         let created = try await library.create(name: name, config: config, settings: settings, corpus: [],
                                                vocabulary: vocabulary, start: start, uploaded: id)
         return JSONResponse.make(ModelResponse(created, live: nil), status: .created,
