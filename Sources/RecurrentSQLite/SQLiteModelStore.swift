@@ -135,7 +135,8 @@ public final class SQLiteModelStore: ModelStore {
                 try db.execute(sql: "INSERT INTO model_corpora (model_id, corpus_id) VALUES (?, ?)", arguments: [id, corpusID])
             }
             try CheckpointRow.save(db, id: id, checkpoint)
-            return try row.record(checkpointTicks: checkpoint.ticks, checkpointAt: checkpoint.time, columns: columns)
+            return try row.record(checkpointTicks: checkpoint.ticks, checkpointAt: checkpoint.time, columns: columns,
+                                  corpusID: model.corpusID)
         }
     }
 

@@ -26,11 +26,14 @@ public struct ModelRecord: Sendable, Equatable {
     public var checkpointAt: Double?
     /// The worker holding the model's job, in a cluster (nil on one node).
     public var lease: LeaseHolder?
+    /// The uploaded corpus the model trains on, if any.
+    public var corpusID: CorpusID?
 
     public init(id: ModelID, name: String, status: ModelStatus, config: ModelConfig, vocabulary: [String],
                 sentenceCount: Int, parameterCount: Int, settings: MutableSettings, figures: ProgressFigures,
                 createdAt: Double, updatedAt: Double, error: String?, checkpointTicks: Int?, checkpointAt: Double?,
-                lease: LeaseHolder? = nil) {
+                lease: LeaseHolder? = nil, corpusID: CorpusID? = nil) {
+        self.corpusID = corpusID
         self.id = id
         self.name = name
         self.status = status

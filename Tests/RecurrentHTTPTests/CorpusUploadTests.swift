@@ -57,7 +57,11 @@ struct CorpusUploadTests {
                 let done = try await client.waitForModel(model, timeout: 60) { status($0) == "succeeded" || status($0) == "failed" }
                 #expect(status(done) == "succeeded", "\(done)")
                 #expect(done["vocabulary"] as? [String] == vocabulary)
+                #expect(done["has_corpus"] as? Bool == true)
+                if model == fromUpload { #expect(done["corpus_id"] as? Int == id) } else { #expect(done["corpus_id"] is NSNull) }
             }
+            let listedModels = try await client.get("/api/models").json["models"] as? [[String: Any]] ?? []
+            #expect(listedModels.first { $0["id"] as? Int == fromUpload }?["corpus_id"] as? Int == id, "the list shows it too")
             let exported = try await [fromUpload, fromText].asyncMap { model in
                 try #require(try JSONSerialization.jsonObject(with: Data(try await client.get("/api/models/\(model)/export").text.utf8))
                              as? [String: Any])
