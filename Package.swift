@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         // `swift package generate-documentation --target Recurrent` (DocC).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -70,7 +71,7 @@ let package = Package(
         // The storage interface: records and protocols, no database.
         .target(
             name: "RecurrentStore",
-            dependencies: ["Recurrent"]
+            dependencies: ["Recurrent", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The embedded store: SQLite through GRDB.
         .target(

@@ -128,12 +128,15 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
     case noSentences
     /// Sentence `sentence` (from 0) has a character the model's vocabulary lacks.
     case unknownCharacter(sentence: Int, Vocabulary.UnknownCharacter)
+    /// An encoded text's vocabulary is not the model's.
+    case vocabularyMismatch
 
     /// A sentence for a person, naming the sentence at fault.
     public var description: String {
         switch self {
         case .noSentences: "the training text has no sentence (every line is empty after trimming)"
         case let .unknownCharacter(sentence, unknown): "sentence \(sentence + 1): \(unknown)"
+        case .vocabularyMismatch: "the text was encoded with another vocabulary than the model's"
         }
     }
 }

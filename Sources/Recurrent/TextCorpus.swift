@@ -4,44 +4,65 @@
 /// The split is contiguous: the first `1 − validationFraction` of the text
 /// trains, the rest validates; the same text and fraction always give the
 /// same split. Every character, newlines included, is a symbol; START (index
-/// 0) is fed once at the start of each stream and END never occurs.
+/// 0) is fed once at the start of each stream and END never occurs. Both
+/// parts are views of one ``SymbolBuffer``: splitting copies nothing.
 public struct TextCorpus: Sendable {
     /// The training characters, encoded.
-    public let training: [Int]
+    public let training: EncodedSymbols
     /// The validation characters, encoded (may be empty).
-    public let validation: [Int]
+    public let validation: EncodedSymbols
 
     /// Splits `text`, encoded with `vocabulary`. Throws ``TrainingError`` when
     /// the text has a character outside the vocabulary or too little text
     /// remains for training.
     public init(text: String, vocabulary: Vocabulary, validationFraction: Double) throws {
-        precondition(validationFraction >= 0 && validationFraction < 1, "validation fraction must be in [0, 1)")
-        let encoded: [Int]
-        switch vocabulary.encode(text) {
-        case .success(let indices): encoded = indices
-        case .failure(let unknown): throw TrainingError.unknownCharacter(sentence: 0, unknown)
+        let encoded: EncodedText
+        do throws(TextReadError) {
+            encoded = try EncodedText(text, vocabulary: vocabulary)
+        } catch {
+            guard case let .unknownCharacter(character, _, offset) = error else {
+                throw TrainingError.noSentences   // empty: nothing to train on
+            }
+            throw TrainingError.unknownCharacter(sentence: 0, Vocabulary.UnknownCharacter(character: character, offset: offset))
         }
-        let validationCount = Int((Double(encoded.count) * validationFraction).rounded(.down))
-        let trainingCount = encoded.count - validationCount
+        try self.init(symbols: encoded.symbols.all, validationFraction: validationFraction)
+    }
+
+    /// Splits an encoded text (its vocabulary must be the model's). Throws
+    /// ``TrainingError/noSentences`` when too little text remains for training.
+    public init(encoded: EncodedText, validationFraction: Double) throws {
+        try self.init(symbols: encoded.symbols.all, validationFraction: validationFraction)
+    }
+
+    private init(symbols: EncodedSymbols, validationFraction: Double) throws {
+        precondition(validationFraction >= 0 && validationFraction < 1, "validation fraction must be in [0, 1)")
+        let validationCount = Int((Double(symbols.count) * validationFraction).rounded(.down))
+        let trainingCount = symbols.count - validationCount
         guard trainingCount >= 2 else { throw TrainingError.noSentences }
-        training = Array(encoded[..<trainingCount])
-        validation = validationCount >= 2 ? Array(encoded[trainingCount...]) : []
+        let split = symbols.startIndex + trainingCount
+        training = symbols[symbols.startIndex..<split]
+        validation = validationCount >= 2 ? symbols[split..<symbols.endIndex] : symbols[split..<split]
     }
 }
 
 /// `B` parallel read positions over an encoded text, each a contiguous stream
 /// of `count / B` characters, handing out windows of `T` steps.
 struct TextStreams {
-    let text: [Int]
+    let text: EncodedSymbols
     let width: Int
     let streamLength: Int
     /// Position of the next window's first input within each stream.
     private(set) var offset = 0
 
-    init(text: [Int], width: Int) {
+    init(text: EncodedSymbols, width: Int) {
         self.text = text
         self.width = max(1, min(width, text.count - 1))
         streamLength = text.count / self.width
+    }
+
+    /// Streams over indices given as an array (tests, small texts).
+    init(text: [Int], width: Int) {
+        self.init(text: SymbolBuffer(indices: text).all, width: width)
     }
 
     /// Whether the next window starts a new pass (states should restart).
@@ -64,17 +85,19 @@ struct TextStreams {
             return false
         }
         let count = min(steps, remaining)
-        let text = self.text, length = streamLength
+        let width = self.width, length = streamLength, offset = self.offset
         grid.reset(width: width)
-        for step in 0..<count {
-            let position = offset + step
-            grid.appendStep(
-                inputs: (0..<width).lazy.map { stream in
-                    position == 0 ? Vocabulary.boundary : text[stream * length + position - 1]
-                },
-                targets: (0..<width).lazy.map { stream in text[stream * length + position] })
+        text.withSymbols { symbols in
+            for step in 0..<count {
+                let position = offset + step
+                grid.appendStep(
+                    inputs: (0..<width).lazy.map { stream in
+                        position == 0 ? Vocabulary.boundary : symbols[stream * length + position - 1]
+                    },
+                    targets: (0..<width).lazy.map { stream in symbols[stream * length + position] })
+            }
         }
-        offset += count
+        self.offset += count
         return true
     }
 }

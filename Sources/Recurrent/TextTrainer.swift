@@ -212,7 +212,7 @@ public final class TextTrainer: @unchecked Sendable {
     }
 
     private func scoreValidation() -> ValidationResult {
-        let text = Array(corpus.validation.prefix(options.validationLimit))
+        let text = corpus.validation.prefix(options.validationLimit)
         var validationStreams = TextStreams(text: text, width: min(batchSize, max(1, text.count / 2)))
         // As many shares as training has workers (they are idle meanwhile), each wide enough for BLAS.
         let slices = Self.slices(of: validationStreams.width, atMost: workers.count)

@@ -4,13 +4,18 @@ import Recurrent
 /// Reading the files named on the command line; every failure is a usage
 /// error that names the file.
 enum InputFiles {
-    /// The bytes of `path`, or a one-line reason it cannot be read.
-    static func read(_ path: String, what: String) throws(CommandError) -> Data {
+    /// Fails with a one-line reason unless `path` exists and is not a directory.
+    static func checkFile(_ path: String, what: String) throws(CommandError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .usage("\(what) '\(path)' does not exist")
         }
         guard !isDirectory.boolValue else { throw .usage("\(what) '\(path)' is a directory") }
+    }
+
+    /// The bytes of `path`, or a one-line reason it cannot be read.
+    static func read(_ path: String, what: String) throws(CommandError) -> Data {
+        try checkFile(path, what: what)
         // A file handle rather than `FileManager.contents(atPath:)`, which
         // refuses devices and pipes such as /dev/stdin.
         do {

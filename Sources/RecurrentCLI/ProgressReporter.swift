@@ -37,6 +37,8 @@ struct TrainingProgress {
 /// Shows training progress on stderr: on a terminal a single line redrawn in
 /// place a few times a second; otherwise (a log file, a pipe) a plain line
 /// every 100 ticks or every second, whichever is rarer, so logs stay short.
+/// The first tick is always shown, so a person (or a benchmark) sees when
+/// training has begun.
 struct ProgressReporter {
     enum Style { case live, plain }
 
@@ -44,6 +46,7 @@ struct ProgressReporter {
     private var lastTicks = 0
     private var lastTime: ContinuousClock.Instant
     private var lineShown = false
+    private var firstShown = false
 
     static let liveInterval: Duration = .milliseconds(100)
     static let plainInterval: Duration = .seconds(1)
@@ -57,7 +60,8 @@ struct ProgressReporter {
 
     /// Whether a line is due at `ticks`, `now`.
     func isDue(ticks: Int, now: ContinuousClock.Instant) -> Bool {
-        switch style {
+        guard firstShown else { return true }
+        return switch style {
         case .live: now - lastTime >= Self.liveInterval
         case .plain: ticks - lastTicks >= Self.plainTicks && now - lastTime >= Self.plainInterval
         }
@@ -67,6 +71,7 @@ struct ProgressReporter {
     mutating func show(_ progress: TrainingProgress, now: ContinuousClock.Instant) {
         lastTicks = progress.ticks
         lastTime = now
+        firstShown = true
         switch style {
         case .live:
             // Carriage return and erase-to-end-of-line redraw the line in place.

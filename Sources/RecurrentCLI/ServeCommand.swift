@@ -68,6 +68,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-corpus-bytes"), help: "Largest training corpus in bytes of UTF-8; larger is a 422 (default 10000000). Env: RECURRENT_MAX_CORPUS_BYTES.")
     var maxCorpusBytes: Int?
 
+    @Option(name: .customLong("max-upload-bytes"), help: "Largest corpus uploaded on its own (POST /api/corpora, streamed to storage) in bytes; larger is a 413 (default 1073741824). Env: RECURRENT_MAX_UPLOAD_BYTES.")
+    var maxUploadBytes: Int?
+
     @Option(name: .customLong("api-token"), help: "Token that state-changing requests must send as `Authorization: Bearer <token>` (default: none, no auth). Prefer the variable or --api-token-file: flags show in `ps`. Env: RECURRENT_API_TOKEN.")
     var apiToken: String?
 
@@ -136,6 +139,8 @@ struct ServeCommand: ParsableCommand {
         guard configuration.limits.maxBodyBytes >= 1024 else { throw ValidationError("max body bytes must be at least 1024") }
         configuration.limits.maxCorpusBytes = try maxCorpusBytes ?? environment.value("RECURRENT_MAX_CORPUS_BYTES") ?? configuration.limits.maxCorpusBytes
         guard configuration.limits.maxCorpusBytes >= 1 else { throw ValidationError("max corpus bytes must be positive") }
+        configuration.limits.maxUploadBytes = try maxUploadBytes ?? environment.value("RECURRENT_MAX_UPLOAD_BYTES") ?? configuration.limits.maxUploadBytes
+        guard configuration.limits.maxUploadBytes >= 1 else { throw ValidationError("max upload bytes must be positive") }
         configuration.apiToken = try apiToken ?? environment.value("RECURRENT_API_TOKEN") ?? readToken()
         if let token = configuration.apiToken, token.contains(where: { $0.isWhitespace || !$0.isASCII }) {
             throw ValidationError("the API token must be printable ASCII without spaces")

@@ -19,7 +19,8 @@ struct TrainCommand: ParsableCommand {
             --ticks or --seconds the run lasts \(defaultTicks) ticks.
 
             Progress goes to stderr: on a terminal one line redrawn in place, otherwise \
-            a line every 100 ticks or every second, whichever is rarer; perplexity is the \
+            a line after the first tick and then every 100 ticks or every second, whichever \
+            is rarer; perplexity is the \
             median of the last 100 ticks and a sentence of n characters counts as n + 1 \
             characters. Every 1000 ticks or 10 seconds, whichever is rarer, three samples \
             at temperature 1 and the greedy one are shown.
@@ -146,34 +147,17 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let text = try InputFiles.text(data)
+        try InputFiles.checkFile(data, what: "data file")
         let writer = ModelWriter(path: out)
         try writer.checkWritable()
         let record = try resume.map { path throws(CommandError) in try InputFiles.model(path) }
         let kind = corpus ?? record.flatMap { try? TrainingRecord(root: $0.root, path: resume ?? "") }?.corpus ?? .sentences
-        let sentences = kind == .sentences ? Sentences.split(text) : []
-        if kind == .sentences && sentences.isEmpty {
-            throw CommandError.usage("data file '\(data)' has no sentences (every line is empty after trimming)")
-        }
-        let start = try resume.map { path throws(CommandError) in try resumed(from: path, kind: kind) }
-            ?? fresh(vocabularyFrom: kind == .sentences ? sentences : [text], kind: kind)
+        let resumedStart = try resume.map { path throws(CommandError) in try resumed(from: path, kind: kind) }
         // Samples draw from their own generator so that the trainer's stream,
         // saved in the file, makes a resumed run continue exactly as an
         // uninterrupted one would.
         let sampleRandom = seed.map { RandomSource(seed: $0 &+ 1) } ?? RandomSource()
-
-        let run: TrainingRun
-        do {
-            run = try TrainingRun(settings: start.settings, data: kind == .sentences ? sentences : [text], start: start.start)
-        } catch let TrainingError.unknownCharacter(sentence, unknown) {
-            let source = resume.map { "the model resumed from '\($0)'" } ?? "the model"
-            let place = kind == .sentences ? "non-empty line \(sentence + 1): " : ""
-            throw CommandError.usage("data file '\(data)' does not fit \(source): \(place)\(unknown.readable)")
-        } catch TrainingError.noSentences {
-            throw CommandError.usage("data file '\(data)' is too short to train on")
-        } catch {
-            throw CommandError.usage("data file '\(data)': \(error)")
-        }
+        let run = try kind == .sentences ? sentenceRun(resumedStart) : textRun(resumedStart)
         let trainer = run.trainer
 
         // Data-parallel workers are the parallelism; BLAS inside them stays single-threaded.
@@ -206,6 +190,51 @@ struct TrainCommand: ParsableCommand {
     /// A text's workers, or the threads BLAS was given.
     private func threadsUsed(by trainer: any ModelTrainer) -> Int {
         (trainer as? TextTrainer)?.workerCount ?? threadCount
+    }
+
+    /// A run on the file's sentences (read whole: sentence corpora are small).
+    private func sentenceRun(_ resumedStart: Start?) throws(CommandError) -> TrainingRun {
+        let sentences = try InputFiles.sentences(data)
+        let start = resumedStart ?? fresh(vocabularyFrom: sentences, kind: .sentences)
+        do {
+            return try TrainingRun(settings: start.settings, data: sentences, start: start.start)
+        } catch let TrainingError.unknownCharacter(sentence, unknown) {
+            let source = resume.map { "the model resumed from '\($0)'" } ?? "the model"
+            throw .usage("data file '\(data)' does not fit \(source): non-empty line \(sentence + 1): \(unknown.readable)")
+        } catch {
+            throw .usage("data file '\(data)': \(error)")
+        }
+    }
+
+    /// A run on the file as one text, read once into one or two bytes per
+    /// character (with the resumed model's vocabulary, if any).
+    private func textRun(_ resumedStart: Start?) throws(CommandError) -> TrainingRun {
+        let clock = ContinuousClock(), began = clock.now
+        let text: EncodedText
+        do throws(TextReadError) {
+            text = try EncodedText(contentsOfFile: data, vocabulary: resumedStart?.start.model.vocabulary)
+        } catch {
+            guard case .unknownCharacter = error else { throw .usage("data file '\(data)': \(error)") }
+            let source = resume.map { "the model resumed from '\($0)'" } ?? "the model"
+            throw .usage("data file '\(data)' does not fit \(source): \(error)")
+        }
+        StandardError.writeLine("read '\(data)': \(text.count) characters in \(text.byteCount) bytes, "
+                                + "\(text.vocabulary.count) distinct, \(text.symbols.bytesPerSymbol) byte(s) each, "
+                                + "in \(String(format: "%.2f", TrainingSession.seconds(clock.now - began))) s")
+        let start = resumedStart ?? fresh(vocabulary: text.vocabulary, kind: .text)
+        let settings = start.settings, model = start.start.model
+        let estimate = MemoryEstimate(generator: model.generator, symbolCount: model.vocabulary.symbolCount,
+                                      letterSize: model.letterSize, hiddenSizes: model.hiddenSizes,
+                                      batchSize: settings.batchSize, steps: settings.sequenceLength,
+                                      optimizer: start.start.solver.optimizer, workers: settings.workers, textWindows: true)
+        StandardError.writeLine("text \(text.symbols.byteCount) bytes encoded, model and training \(estimate.totalBytes) bytes (\(estimate))")
+        do {
+            return try TrainingRun(settings: start.settings, text: text, start: start.start)
+        } catch TrainingError.noSentences {
+            throw .usage("data file '\(data)' is too short to train on")
+        } catch {
+            throw .usage("data file '\(data)': \(error)")
+        }
     }
 
     /// `model.json` → `model.best.json`.

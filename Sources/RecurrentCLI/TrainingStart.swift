@@ -40,8 +40,12 @@ extension TrainCommand {
     }
 
     func fresh(vocabularyFrom texts: [String], kind: CorpusKind) -> Start {
+        fresh(vocabulary: Vocabulary(sentences: texts), kind: kind)
+    }
+
+    func fresh(vocabulary: Vocabulary, kind: CorpusKind) -> Start {
         let settings = runSettings(nil, model: nil, optimizer: optimizer ?? .rmsprop, kind: kind)
-        return Start(settings: settings, start: .fresh(settings, vocabulary: Vocabulary(sentences: texts)))
+        return Start(settings: settings, start: .fresh(settings, vocabulary: vocabulary))
     }
 
     /// The resumed file's model and state; options override its settings but

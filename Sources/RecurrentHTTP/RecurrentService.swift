@@ -124,6 +124,7 @@ public final class RecurrentService: Sendable {
         ModelRoutes(store: store, scheduler: scheduler, library: library, limits: limits, lookup: lookup, bodies: bodies)
             .register(on: router)
         HistoryRoutes(store: store, limits: limits, lookup: lookup).register(on: router)
+        CorpusRoutes(store: store, limits: limits).register(on: router)
         InferenceRoutes(scheduler: scheduler, library: library, limits: limits, lookup: lookup, bodies: bodies).register(on: router)
         EventStream(scheduler: scheduler, lookup: lookup).register(on: router)
         routes.record(router.routes)

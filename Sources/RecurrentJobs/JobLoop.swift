@@ -49,14 +49,20 @@ final class JobLoop {
             job.retire(state: nil)
             return .deleted
         }
-        guard let sentences = try Background.wait({ try await store.corpus(modelID) }) else {
-            job.retire(state: nil)
-            return .failed("the model has no training corpus")
-        }
         let settings = job.settings
-        let run = try TrainingRun(settings: RunSettings(config: loaded.record.config, learningRate: settings.learningRate,
-                                                        workers: job.threads),
-                                  data: sentences, start: start(loaded))
+        let runSettings = RunSettings(config: loaded.record.config, learningRate: settings.learningRate, workers: job.threads)
+        let run: TrainingRun
+        if let uploaded = try Background.wait({ try await store.uploadedCorpusID(of: modelID) }) {
+            // Read through the engine's encoder: one or two bytes a character, as the command line holds a text.
+            let text = try UploadedCorpusReader.encodedText(uploaded, vocabulary: loaded.model.vocabulary, store: store)
+            run = try TrainingRun(settings: runSettings, text: text, start: start(loaded))
+        } else {
+            guard let sentences = try Background.wait({ try await store.corpus(modelID) }) else {
+                job.retire(state: nil)
+                return .failed("the model has no training corpus")
+            }
+            run = try TrainingRun(settings: runSettings, data: sentences, start: start(loaded))
+        }
         return try JobLoop(job: job, run: run, record: loaded.record, settings: settings).trainUntilStopped()
     }
 

@@ -21,8 +21,9 @@ public struct ModelLibrary: Sendable {
     /// `vocabulary` is `corpus`'s (the caller has it already, for its checks).
     /// A model stored but not queued for a storage fault is reported as
     /// ``JobError/createdButNotQueued(_:reason:)``: it exists, idle.
+    /// `uploaded` names an uploaded corpus to train on instead of `corpus` (then empty).
     public func create(name: String, config: ModelConfig, settings: MutableSettings, corpus: [String],
-                       vocabulary: Vocabulary, start: Bool) async throws -> ModelRecord {
+                       vocabulary: Vocabulary, start: Bool, uploaded: CorpusID? = nil) async throws -> ModelRecord {
         let (new, checkpoint) = try await Background.run { () throws -> (NewModel, Checkpoint) in
             var random = config.seed.map { RandomSource(seed: $0) } ?? RandomSource()
             let model = CharacterModel(vocabulary: vocabulary, generator: config.generator, hiddenSizes: config.hiddenSizes,
@@ -30,8 +31,9 @@ public struct ModelLibrary: Sendable {
             let solver = Solver(optimizer: config.optimizer)
             let checkpoint = Checkpoint(weights: CheckpointCodec.encode(network: model.network, solver: solver),
                                         randomState: random.state, ticks: 0, epoch: 0, firstLoss: nil, time: StoreClock.now)
-            let new = NewModel(name: name, config: config, vocabulary: ModelLoader.letters(vocabulary), sentences: corpus,
-                               parameterCount: model.network.parameterCount, settings: settings)
+            let new = NewModel(name: name, config: config, vocabulary: ModelLoader.letters(vocabulary),
+                               sentences: uploaded == nil ? corpus : nil,
+                               parameterCount: model.network.parameterCount, settings: settings, corpusID: uploaded)
             return (new, checkpoint)
         }
         let record = try await store.insert(new, status: .idle, checkpoint: checkpoint)

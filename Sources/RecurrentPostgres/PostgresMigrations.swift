@@ -131,6 +131,38 @@ enum PostgresMigrations {
             "ALTER TABLE models ADD COLUMN requested TEXT CHECK (requested IN ('pause', 'cancel'))",
             "CREATE INDEX models_queue ON models (queued_at, id) WHERE status IN ('queued', 'running')",
         ]),
+        // Corpora uploaded on their own, in chunks every worker can read, and
+        // the link of the models that train on one (which keeps it from
+        // being deleted).
+        Migration(name: "v4: uploaded corpora", statements: [
+            """
+            CREATE TABLE uploaded_corpora (
+                id BIGSERIAL PRIMARY KEY,
+                byte_count BIGINT NOT NULL,
+                character_count BIGINT NOT NULL,
+                vocabulary TEXT NOT NULL,
+                checksum TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE corpus_chunks (
+                corpus_id BIGINT NOT NULL REFERENCES uploaded_corpora (id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                bytes BYTEA NOT NULL,
+                PRIMARY KEY (corpus_id, seq)
+            )
+            """,
+            // Text compresses, but a chunk is read whole anyway: out of line, uncompressed, no attempt per write.
+            "ALTER TABLE corpus_chunks ALTER COLUMN bytes SET STORAGE EXTERNAL",
+            """
+            CREATE TABLE model_corpora (
+                model_id BIGINT PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,
+                corpus_id BIGINT NOT NULL REFERENCES uploaded_corpora (id)
+            )
+            """,
+            "CREATE INDEX model_corpora_corpus ON model_corpora (corpus_id)",
+        ]),
     ]
 
     /// Applies the migrations `connection`'s database lacks under the

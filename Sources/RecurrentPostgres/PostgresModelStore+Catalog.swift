@@ -30,7 +30,7 @@ extension PostgresModelStore {
                 INSERT INTO models (name, status, config, vocabulary, sentence_count, parameter_count, ticks, epoch,
                     learning_rate, sample_temperature, max_ticks, created_at, updated_at, queued_at)
                 VALUES (\(model.name), \(status.rawValue), \(model.config.json), \(vocabulary),
-                    \(model.sentences?.count ?? 0), \(model.parameterCount), \(model.ticks), \(model.epoch),
+                    \(model.corpusEntries), \(model.parameterCount), \(model.ticks), \(model.epoch),
                     \(model.settings.learningRate), \(model.settings.sampleTemperature), \(model.settings.maxTicks),
                     \(now), \(now), \(queuedAt))
                 RETURNING id
@@ -43,6 +43,10 @@ extension PostgresModelStore {
             }
             if let sentences {
                 try await connection.run("INSERT INTO corpora (model_id, sentences) VALUES (\(id), \(sentences))",
+                                         logger: logger)
+            }
+            if let corpusID = model.corpusID {
+                try await connection.run("INSERT INTO model_corpora (model_id, corpus_id) VALUES (\(id), \(corpusID))",
                                          logger: logger)
             }
             try await PostgresRows.saveCheckpoint(connection, id: id, checkpoint, logger: logger)

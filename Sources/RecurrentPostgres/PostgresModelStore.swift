@@ -104,10 +104,10 @@ public final class PostgresModelStore: ModelStore {
     /// had within ``connectionTimeout`` (a second when the server is known to
     /// be down), or when the call takes longer than ``operationTimeout``.
     /// Errors become store errors.
-    func withConnection<T: Sendable>(waitForServer: Bool = false,
+    func withConnection<T: Sendable>(waitForServer: Bool = false, operationTimeout: Duration? = nil,
                                       _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let client = self.client
-        let deadline = CallDeadline(connectionTimeout: connectionTimeout, operationTimeout: operationTimeout,
+        let deadline = CallDeadline(connectionTimeout: connectionTimeout, operationTimeout: operationTimeout ?? self.operationTimeout,
                                     failFastWhenDown: !waitForServer, failures: failures, logger: logger)
         do {
             return try await deadline.run { leased in
@@ -123,10 +123,10 @@ public final class PostgresModelStore: ModelStore {
 
     /// `body` in a transaction on a pooled connection: committed when it
     /// returns, rolled back when it throws.
-    func transaction<T: Sendable>(waitForServer: Bool = false,
+    func transaction<T: Sendable>(waitForServer: Bool = false, operationTimeout: Duration? = nil,
                                   _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
-        return try await withConnection(waitForServer: waitForServer) { connection in
+        return try await withConnection(waitForServer: waitForServer, operationTimeout: operationTimeout) { connection in
             try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
         }
     }

@@ -8,8 +8,10 @@ enum PostgresRows {
     static let selectModels = """
         SELECT models.*, checkpoints.ticks AS checkpoint_ticks, checkpoints.created_at AS checkpoint_at,
             EXTRACT(EPOCH FROM models.lease_claimed_at)::FLOAT8 AS lease_since,
-            EXTRACT(EPOCH FROM models.lease_expires_at)::FLOAT8 AS lease_until
+            EXTRACT(EPOCH FROM models.lease_expires_at)::FLOAT8 AS lease_until,
+            model_corpora.corpus_id AS uploaded_corpus_id
         FROM models LEFT JOIN checkpoints ON checkpoints.model_id = models.id
+            LEFT JOIN model_corpora ON model_corpora.model_id = models.id
         """
 
     /// A row of ``selectModels``, decoding `config` and `vocabulary` through `columns`.
@@ -45,7 +47,8 @@ enum PostgresRows {
             parameterCount: try row["parameter_count"].decode(Int.self), settings: settings, figures: figures,
             createdAt: try row["created_at"].decode(Double.self), updatedAt: try row["updated_at"].decode(Double.self),
             error: try row["error"].decode(String?.self), checkpointTicks: try row["checkpoint_ticks"].decode(Int?.self),
-            checkpointAt: try row["checkpoint_at"].decode(Double?.self), lease: lease)
+            checkpointAt: try row["checkpoint_at"].decode(Double?.self), lease: lease,
+            corpusID: try row["uploaded_corpus_id"].decode(Int64?.self))
     }
 
     static let selectCheckpoint = "SELECT weights, random_state, ticks, epoch, first_loss, created_at FROM checkpoints"

@@ -8,6 +8,8 @@ struct ModelRow: Codable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "models"
     /// The model's checkpoint (at most one: its primary key is `model_id`).
     static let checkpoint = hasOne(CheckpointRow.self, using: ForeignKey([CheckpointRow.Columns.modelID]))
+    /// The model's link to an uploaded corpus (at most one).
+    static let uploadedCorpus = hasOne(ModelCorpusLink.self, using: ForeignKey([Column("model_id")]))
 
     var id: ModelID?
     var name: String
@@ -92,7 +94,7 @@ struct ModelRow: Codable, FetchableRecord, MutablePersistableRecord {
         self.status = status.rawValue
         config = model.config.json
         vocabulary = String(decoding: try JSONEncoder().encode(model.vocabulary), as: UTF8.self)
-        sentenceCount = model.sentences?.count ?? 0
+        sentenceCount = model.corpusEntries
         parameterCount = model.parameterCount
         ticks = model.ticks
         epoch = model.epoch
@@ -130,7 +132,7 @@ struct ModelRow: Codable, FetchableRecord, MutablePersistableRecord {
     }
 
     /// The public record, the JSON columns decoded through `columns`.
-    func record(checkpointTicks: Int?, checkpointAt: Double?, columns: DecodedColumns) throws -> ModelRecord {
+    func record(checkpointTicks: Int?, checkpointAt: Double?, columns: DecodedColumns, corpusID: CorpusID? = nil) throws -> ModelRecord {
         let figures = ProgressFigures(
             ticks: ticks, epoch: epoch, latestPerplexity: latestPerplexity, medianPerplexity: medianPerplexity,
             ticksPerSecond: ticksPerSecond, charactersPerSecond: charactersPerSecond, lastTickAt: lastTickAt,
@@ -142,8 +144,13 @@ struct ModelRow: Codable, FetchableRecord, MutablePersistableRecord {
             sentenceCount: sentenceCount, parameterCount: parameterCount,
             settings: MutableSettings(learningRate: learningRate, sampleTemperature: sampleTemperature, maxTicks: maxTicks),
             figures: figures, createdAt: createdAt, updatedAt: updatedAt, error: error,
-            checkpointTicks: checkpointTicks, checkpointAt: checkpointAt)
+            checkpointTicks: checkpointTicks, checkpointAt: checkpointAt, corpusID: corpusID)
     }
+}
+
+/// A row of `model_corpora`: which uploaded corpus a model trains on.
+struct ModelCorpusLink: TableRecord {
+    static let databaseTableName = "model_corpora"
 }
 
 /// A model row with the tick and time of its checkpoint: what every read of
@@ -154,11 +161,13 @@ struct ModelListingRow: Decodable, FetchableRecord {
     var model: ModelRow
     var checkpointTicks: Int?
     var checkpointAt: Double?
+    var uploadedCorpusID: Int64?
 
     enum CodingKeys: String, CodingKey {
         case model
         case checkpointTicks = "checkpoint_ticks"
         case checkpointAt = "checkpoint_at"
+        case uploadedCorpusID = "uploaded_corpus_id"
     }
 
     /// Every model with its checkpoint's columns, for the query interface
@@ -168,6 +177,8 @@ struct ModelListingRow: Decodable, FetchableRecord {
             .annotated(withOptional: ModelRow.checkpoint.select(
                 CheckpointRow.Columns.ticks.forKey(CodingKeys.checkpointTicks.rawValue),
                 CheckpointRow.Columns.createdAt.forKey(CodingKeys.checkpointAt.rawValue)))
+            .annotated(withOptional: ModelRow.uploadedCorpus.select(
+                Column("corpus_id").forKey(CodingKeys.uploadedCorpusID.rawValue)))
             .asRequest(of: ModelListingRow.self)
     }
 
@@ -179,12 +190,15 @@ struct ModelListingRow: Decodable, FetchableRecord {
     }
 
     private static let selectOne = """
-        SELECT models.*, checkpoints.ticks AS checkpoint_ticks, checkpoints.created_at AS checkpoint_at
-        FROM models LEFT JOIN checkpoints ON checkpoints.model_id = models.id WHERE models.id = ?
+        SELECT models.*, checkpoints.ticks AS checkpoint_ticks, checkpoints.created_at AS checkpoint_at,
+            model_corpora.corpus_id AS uploaded_corpus_id
+        FROM models LEFT JOIN checkpoints ON checkpoints.model_id = models.id
+            LEFT JOIN model_corpora ON model_corpora.model_id = models.id
+        WHERE models.id = ?
         """
 
     func record(columns: DecodedColumns) throws -> ModelRecord {
-        try model.record(checkpointTicks: checkpointTicks, checkpointAt: checkpointAt, columns: columns)
+        try model.record(checkpointTicks: checkpointTicks, checkpointAt: checkpointAt, columns: columns, corpusID: uploadedCorpusID)
     }
 }
 

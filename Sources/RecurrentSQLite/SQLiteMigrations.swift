@@ -83,6 +83,27 @@ enum SQLiteMigrations {
                 );
                 """)
         }
+        // Corpora uploaded on their own: their bytes are files next to the
+        // database (see `CorpusFiles`); models that train on one link to it,
+        // and the link keeps it from being deleted.
+        migrator.registerMigration("v3: uploaded corpora") { db in
+            try db.execute(sql: """
+                CREATE TABLE uploaded_corpora (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    file_name TEXT NOT NULL UNIQUE,
+                    byte_count INTEGER NOT NULL,
+                    character_count INTEGER NOT NULL,
+                    vocabulary TEXT NOT NULL,
+                    checksum TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE model_corpora (
+                    model_id INTEGER PRIMARY KEY REFERENCES models(id) ON DELETE CASCADE,
+                    corpus_id INTEGER NOT NULL REFERENCES uploaded_corpora(id)
+                );
+                CREATE INDEX model_corpora_corpus ON model_corpora(corpus_id);
+                """)
+        }
         return migrator
     }
 

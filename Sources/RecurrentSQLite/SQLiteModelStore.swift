@@ -12,14 +12,19 @@ public final class SQLiteModelStore: ModelStore {
     private let columns = DecodedColumns()
     public let isReadOnly: Bool
     public let path: String
+    /// The folder of uploaded corpora next to the database.
+    let files: CorpusFiles
 
     /// Opens (creating when missing) the database at `path` and migrates it.
     public init(path: String) throws {
         self.path = path
+        files = CorpusFiles(databasePath: path)
         do {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             (pool, isReadOnly) = try Self.open(path: path, configuration: Self.configuration())
+            // Uploads and deletes a crash cut short leave files no row names.
+            if !isReadOnly { files.removeLeftovers(keeping: try Self.corpusFileNames(pool)) }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -126,8 +131,12 @@ public final class SQLiteModelStore: ModelStore {
             if let sentences = model.sentences {
                 try CorpusRow(modelID: id, sentences: sentences).insert(db)
             }
+            if let corpusID = model.corpusID {
+                try db.execute(sql: "INSERT INTO model_corpora (model_id, corpus_id) VALUES (?, ?)", arguments: [id, corpusID])
+            }
             try CheckpointRow.save(db, id: id, checkpoint)
-            return try row.record(checkpointTicks: checkpoint.ticks, checkpointAt: checkpoint.time, columns: columns)
+            return try row.record(checkpointTicks: checkpoint.ticks, checkpointAt: checkpoint.time, columns: columns,
+                                  corpusID: model.corpusID)
         }
     }
 

@@ -26,11 +26,14 @@ public struct ModelRecord: Sendable, Equatable {
     public var checkpointAt: Double?
     /// The worker holding the model's job, in a cluster (nil on one node).
     public var lease: LeaseHolder?
+    /// The uploaded corpus the model trains on, if any.
+    public var corpusID: CorpusID?
 
     public init(id: ModelID, name: String, status: ModelStatus, config: ModelConfig, vocabulary: [String],
                 sentenceCount: Int, parameterCount: Int, settings: MutableSettings, figures: ProgressFigures,
                 createdAt: Double, updatedAt: Double, error: String?, checkpointTicks: Int?, checkpointAt: Double?,
-                lease: LeaseHolder? = nil) {
+                lease: LeaseHolder? = nil, corpusID: CorpusID? = nil) {
+        self.corpusID = corpusID
         self.id = id
         self.name = name
         self.status = status
@@ -63,13 +66,19 @@ public struct NewModel: Sendable {
     public var vocabulary: [String]
     /// The corpus: sentences, or a text as one entry; nil for none.
     public var sentences: [String]?
+    /// An uploaded corpus to train on instead (text corpora); `sentences` is then nil.
+    public var corpusID: CorpusID?
     public var parameterCount: Int
     public var settings: MutableSettings
     public var ticks = 0
     public var epoch = 0.0
 
+    /// What `sentence_count` records: the sentences, 1 for a text (its own or uploaded), 0 for none.
+    public var corpusEntries: Int { sentences?.count ?? (corpusID == nil ? 0 : 1) }
+
     public init(name: String, config: ModelConfig, vocabulary: [String], sentences: [String]?, parameterCount: Int,
-                settings: MutableSettings, ticks: Int = 0, epoch: Double = 0) {
+                settings: MutableSettings, ticks: Int = 0, epoch: Double = 0, corpusID: CorpusID? = nil) {
+        self.corpusID = corpusID
         self.name = name
         self.config = config
         self.vocabulary = vocabulary

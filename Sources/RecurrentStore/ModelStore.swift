@@ -71,7 +71,7 @@ public protocol JobQueueStore: Sendable {
 
 /// Everything the service keeps: one database behind these protocols. The
 /// SQLite store is the embedded default; every method is one transaction.
-public protocol ModelStore: ModelCatalog, CorpusStore, CheckpointStore, TrainingHistoryStore, JobQueueStore {
+public protocol ModelStore: ModelCatalog, CorpusStore, UploadedCorpusStore, CheckpointStore, TrainingHistoryStore, JobQueueStore {
     /// Writes everything out and closes the database (after a clean stop the
     /// database file alone is complete).
     func close() async throws

@@ -13,6 +13,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// the job over (this worker's lease had expired), or the model is gone.
     /// Nothing was written.
     case leaseLost(ModelID, generation: Int64)
+    /// An uploaded corpus cannot be deleted while these models use it. Nothing was changed.
+    case corpusInUse(CorpusID, models: [ModelID])
+    /// An uploaded corpus's bytes are missing or no longer match its checksum.
+    case corruptCorpus(CorpusID, reason: String)
 
     public var description: String {
         switch self {
@@ -20,6 +24,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotOpen(let message): message
         case .leaseLost(let id, let generation):
             "the lease on model \(id) (generation \(generation)) is no longer held: another worker took the job over or the model was deleted"
+        case .corpusInUse(let id, let models):
+            "corpus \(id) is used by models \(models.map(String.init).joined(separator: ", "))"
+        case .corruptCorpus(let id, let reason):
+            "uploaded corpus \(id) cannot be used: \(reason)"
         }
     }
 

@@ -54,27 +54,55 @@ public final class TrainingRun {
     /// ``resumedLearningRate(set:decay:completedEpochs:)``).
     /// - Throws: `TrainingError` when the data does not fit the vocabulary or
     ///   has nothing to train on.
-    public init(settings: RunSettings, data: [String], start: RunStart,
-                clock: @escaping @Sendable () -> Double = TrainingRun.monotonicSeconds) throws {
+    public convenience init(settings: RunSettings, data: [String], start: RunStart,
+                            clock: @escaping @Sendable () -> Double = TrainingRun.monotonicSeconds) throws {
+        switch settings.corpus {
+        case .sentences:
+            try self.init(settings: settings, corpus: .sentences(data), start: start, clock: clock)
+        case .text:
+            let corpus = try TextCorpus(text: data.joined(separator: "\n"), vocabulary: start.model.vocabulary,
+                                        validationFraction: settings.validationFraction)
+            try self.init(settings: settings, corpus: .text(corpus), start: start, clock: clock)
+        }
+    }
+
+    /// Builds the trainer for `settings` on a text already encoded (a file
+    /// read by ``EncodedText``, a stored corpus), which must have been encoded
+    /// with `start.model`'s vocabulary; otherwise as ``init(settings:data:start:clock:)``.
+    /// - Throws: `TrainingError.noSentences` when too little text remains for
+    ///   training; `TrainingError.vocabularyMismatch` for another vocabulary.
+    public convenience init(settings: RunSettings, text: EncodedText, start: RunStart,
+                            clock: @escaping @Sendable () -> Double = TrainingRun.monotonicSeconds) throws {
+        precondition(settings.corpus == .text, "an encoded text trains a text corpus")
+        guard text.vocabulary == start.model.vocabulary else { throw TrainingError.vocabularyMismatch }
+        let corpus = try TextCorpus(encoded: text, validationFraction: settings.validationFraction)
+        try self.init(settings: settings, corpus: .text(corpus), start: start, clock: clock)
+    }
+
+    /// What a run trains on.
+    private enum Corpus {
+        case sentences([String])
+        case text(TextCorpus)
+    }
+
+    private init(settings: RunSettings, corpus: Corpus, start: RunStart, clock: @escaping @Sendable () -> Double) throws {
         self.settings = settings
         self.clock = clock
         learningRateAsSet = settings.learningRate
         divergence = DivergenceRule(firstLoss: start.firstLoss)
-        trainer = try Self.makeTrainer(settings, data: data, start: start)
+        trainer = try Self.makeTrainer(settings, corpus: corpus, start: start)
         trainer.ticks = start.ticks
         let now = clock()
         lastMetric = (now, start.ticks)
         lastSpeed = (now, start.ticks, 0)
     }
 
-    private static func makeTrainer(_ settings: RunSettings, data: [String], start: RunStart) throws -> any ModelTrainer {
-        switch settings.corpus {
-        case .sentences:
+    private static func makeTrainer(_ settings: RunSettings, corpus: Corpus, start: RunStart) throws -> any ModelTrainer {
+        switch corpus {
+        case .sentences(let data):
             return try CharacterTrainer(model: start.model, sentences: data, solver: start.solver,
                                         settings: settings.trainingSettings, random: start.random)
-        case .text:
-            let corpus = try TextCorpus(text: data.joined(separator: "\n"), vocabulary: start.model.vocabulary,
-                                        validationFraction: settings.validationFraction)
+        case .text(let corpus):
             let trainer = TextTrainer(model: start.model, corpus: corpus, solver: start.solver,
                                       settings: settings.trainingSettings, options: settings.textOptions,
                                       random: start.random)

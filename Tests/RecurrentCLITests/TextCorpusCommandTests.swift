@@ -6,6 +6,23 @@ import Testing
 struct TextCorpusCommandTests {
     static let book = String(repeating: Workspace.sentences.joined(separator: "\n") + "\n", count: 20)
 
+    @Test("a file that is not UTF-8 text, or is empty, is refused with the byte offset")
+    func refusesFilesThatAreNotText() throws {
+        let workspace = try Workspace()
+        let cases: [(String, [UInt8], String)] = [
+            ("bad.txt", Array("abc".utf8) + [0xFF, 0x64], "not valid UTF-8 at byte offset 3"),
+            ("binary.bin", Array("ELF".utf8) + [0, 1, 2], "not a text file: control character U+0000 at byte offset 3"),
+            ("empty.txt", [], "empty: no characters at byte offset 0"),
+        ]
+        for (name, bytes, message) in cases {
+            try Data(bytes).write(to: URL(fileURLWithPath: workspace.path(name)))
+            let arguments = ["train", "--data", name, "--corpus", "text", "--ticks", "1", "--out", "x.json"]
+            let output = try workspace.run(arguments)
+            expectUsageError(output, arguments)
+            #expect(output.stderr.contains("data file '\(name)': \(message)"), "\(output.stderr)")
+        }
+    }
+
     /// `train` on `book.txt` (a small LSTM, windows of 16, 10% validation) with `options`.
     static func trainBook(in workspace: Workspace, _ options: String...) throws -> RecurrentProcess.Output {
         try workspace.write("book.txt", book)

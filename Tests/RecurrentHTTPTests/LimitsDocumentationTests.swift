@@ -136,6 +136,7 @@ import Testing
             "JSON objects and arrays per body": "\(ServiceLimits.maxJSONContainers)",
             "request body (`--max-body-bytes`)": "\(limits.maxBodyBytes) bytes",
             "corpus (`--max-corpus-bytes`)": "\(limits.maxCorpusBytes) bytes",
+            "uploaded corpus (`--max-upload-bytes`)": "\(limits.maxUploadBytes) bytes",
             "bodies parsed off the request threads": "from \(ServiceLimits.inlineParseBytes) bytes",
         ]
         #expect(ServiceLimits.positiveRange == 1e-30...1e30)

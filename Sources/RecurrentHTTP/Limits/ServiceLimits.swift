@@ -10,6 +10,10 @@ public struct ServiceLimits: Sendable {
     /// Largest training corpus (`text`, `sentences`, `evaluate`'s text) in
     /// bytes of UTF-8 (10 MB); past it 422 `corpus_too_large`.
     public var maxCorpusBytes = 10_000_000
+    /// Largest corpus uploaded on its own (`POST /api/corpora`, streamed to
+    /// storage, never held in memory), in bytes (1 GiB); past it 413
+    /// `corpus_too_large`, after reading at most this many bytes.
+    public var maxUploadBytes = 1 << 30
     /// Threads each text-corpus job trains with: its streams are split
     /// among them (at least 8 streams each) and BLAS stays single-threaded
     /// inside them. nil (the default): the cores this process may use,

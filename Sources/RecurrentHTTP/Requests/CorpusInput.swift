@@ -6,13 +6,19 @@ import RecurrentStore
 struct CorpusInput: Decodable, Sendable {
     var text: String?
     var sentences: [String]?
+    /// An uploaded corpus (`POST /api/corpora`), for text corpora.
+    var corpusID: Int64?
 
-    enum CodingKeys: String, CodingKey { case text, sentences }
+    enum CodingKeys: String, CodingKey {
+        case text, sentences
+        case corpusID = "corpus_id"
+    }
 
     init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         text = try values.string(.text)
         sentences = try values.strings(.sentences)
+        corpusID = try values.integer(.corpusID).map(Int64.init)
     }
 
     /// The field a corpus error names.

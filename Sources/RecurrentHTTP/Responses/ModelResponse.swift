@@ -16,6 +16,8 @@ struct ModelResponse: Encodable, Sendable {
     var parameterCount: Int
     var sentenceCount: Int
     var hasCorpus: Bool
+    /// The uploaded corpus it trains on (`POST /api/corpora`), if any.
+    var corpusID: Int64?
     var ticks: Int
     var epoch: Double
     var perplexity: Double?
@@ -42,7 +44,7 @@ struct ModelResponse: Encodable, Sendable {
         case id, name, status, config, vocabulary, ticks, epoch, perplexity, greedy, error, worker, threads
         case learningRate = "learning_rate", sampleTemperature = "sample_temperature", maxTicks = "max_ticks"
         case vocabularySize = "vocabulary_size", parameterCount = "parameter_count", sentenceCount = "sentence_count"
-        case hasCorpus = "has_corpus", medianPerplexity = "median_perplexity", ticksPerSec = "ticks_per_sec"
+        case hasCorpus = "has_corpus", corpusID = "corpus_id", medianPerplexity = "median_perplexity", ticksPerSec = "ticks_per_sec"
         case charsPerSec = "chars_per_sec", lastTickAt = "last_tick_at", clippedRatio = "clipped_ratio"
         case validationLoss = "validation_loss", bestValidationLoss = "best_validation_loss", bestStep = "best_step"
         case checkpointTicks = "checkpoint_ticks", checkpointAt = "checkpoint_at"
@@ -68,6 +70,7 @@ struct ModelResponse: Encodable, Sendable {
         parameterCount = record.parameterCount
         sentenceCount = record.sentenceCount
         hasCorpus = record.sentenceCount > 0
+        corpusID = record.corpusID
         ticks = figures.ticks
         epoch = figures.epoch
         perplexity = figures.latestPerplexity

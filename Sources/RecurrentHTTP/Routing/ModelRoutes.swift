@@ -57,6 +57,9 @@ struct ModelRoutes: Sendable {
         let config = try body.configuration(limits: limits)
         let settings = try body.mutableSettings(for: config)
         let start = body.start ?? true
+        if let corpusID = body.corpus.corpusID {
+            return try await create(name: name, config: config, settings: settings, uploaded: corpusID, body: body, start: start)
+        }
         guard let sentences = try body.corpus.corpus(for: config, limits: limits) else {
             throw APIError(.unprocessableContent, code: "empty_corpus", "give the training text as `text` or `sentences`", field: "text")
         }
@@ -65,6 +68,32 @@ struct ModelRoutes: Sendable {
         try limits.checkMemoryBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: longest)
         let created = try await library.create(name: name, config: config, settings: settings, corpus: sentences,
                                                vocabulary: vocabulary, start: start)
+        return JSONResponse.make(ModelResponse(created, live: nil), status: .created,
+                                 headers: [.location: "/api/models/\(created.id)"])
+    }
+
+    /// A text model on an uploaded corpus: its vocabulary is the corpus's.
+    private func create(name: String, config: ModelConfig, settings: MutableSettings, uploaded id: Int64,
+                        body: CreateModelRequest, start: Bool) async throws -> Response {
+        if body.corpus.text != nil || body.corpus.sentences != nil {
+            throw APIError.invalid("corpus_id", "cannot be given with text or sentences")
+        }
+        guard config.corpus == .text else {
+            throw APIError.invalid("corpus_id", "trains only text corpora: add \"corpus\": \"text\"")
+        }
+        guard let corpus = try await store.uploadedCorpus(id) else {
+            throw APIError(.unprocessableContent, code: "corpus_not_found", "no corpus with id \(id)", field: "corpus_id")
+        }
+        let training = corpus.characterCount - Int(Double(corpus.characterCount) * config.validationFraction)
+        guard training >= 2 else {
+            throw APIError(.unprocessableContent, code: "empty_corpus", "the corpus is too short to train on", field: "corpus_id")
+        }
+        let vocabulary = ModelLoader.vocabulary(corpus.vocabulary)
+        // The job holds the text encoded: one byte a character up to 256 symbols, two beyond.
+        let textBytes = corpus.characterCount * (vocabulary.symbolCount <= 256 ? 1 : 2)
+        try limits.checkMemoryBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: 0, textBytes: textBytes)
+        let created = try await library.create(name: name, config: config, settings: settings, corpus: [],
+                                               vocabulary: vocabulary, start: start, uploaded: id)
         return JSONResponse.make(ModelResponse(created, live: nil), status: .created,
                                  headers: [.location: "/api/models/\(created.id)"])
     }
