@@ -163,6 +163,7 @@ struct BestWeightsGenerateTests {
             #expect(limits["max_corpus_bytes"] as? Int == 50_000)
             #expect(limits["max_body_bytes"] as? Int == ServiceLimits().maxBodyBytes)
             #expect(limits["memory_budget_bytes"] as? Int == ServiceLimits().memoryBudgetBytes)
+            #expect(limits["max_upload_bytes"] as? Int == ServiceLimits().maxUploadBytes)
             #expect(try await server.store.models(limit: 10, before: nil, status: nil).count == 1)
         }
     }

@@ -9,6 +9,7 @@ export function createState() {
     metrics: [],          // the metric points: [{step, median_perplexity, mean_loss, validation_loss, time}]
     validations: new Map(), // step → validation loss, from the event stream (between metric points)
     limits: null,         // the server's limits (GET /api/health), once read
+    upload: null,         // a large text file sent on its own: { name, controller, corpus } (large-upload.js)
     estimateRound: 0,     // the latest memory estimate asked for (older answers are dropped)
     estimateTimer: null,
     bestURL: null,        // the downloaded best model's object URL

@@ -19,15 +19,17 @@ function setMode(mode) {
 /** The body of POST /api/models from the text form as `{ body }`, or
  * `{ problem, field }`: what is wrong, in a sentence, and the input to mark.
  * An estimate leaves out the sample temperature, which it does not need. */
-function textBody({ forEstimate = false } = {}) {
+function textBody(state, { forEstimate = false } = {}) {
   const text = $('text-corpus').value;
-  if (!text.trim()) return { problem: 'Learning needs a text: drop a file on the box, choose one, or paste the text.', field: 'text-corpus' };
+  const uploaded = state.upload?.corpus;
+  if (state.upload && !uploaded) return { problem: 'The file is still uploading: start once it is on the server.', field: 'text-corpus' };
+  if (!uploaded && !text.trim()) return { problem: 'Learning needs a text: drop a file on the box, choose one, or paste the text.', field: 'text-corpus' };
   const hidden = $('text-hidden').value.split(/[\s,;]+/).filter(Boolean).map(Number);
   if (!hidden.length || hidden.some((size) => !Number.isInteger(size))) {
     return { problem: 'Learning failed: check “Hidden sizes”: give whole numbers separated by commas, for example 128, 128.', field: 'text-hidden' };
   }
   const body = {
-    corpus: 'text', text, generator: $('text-generator').value, hidden_sizes: hidden,
+    corpus: 'text', ...(uploaded ? { corpus_id: uploaded.id } : { text }), generator: $('text-generator').value, hidden_sizes: hidden,
     optimizer: $('text-optimizer').value, lr_schedule: $('text-schedule').value,
   };
   if (!forEstimate) body.sample_temperature = currentTemperature();
@@ -50,8 +52,8 @@ function textBody({ forEstimate = false } = {}) {
 
 /** The create body for Learn / restart, or null after showing what is wrong. */
 export function readTextOptions(state) {
-  const { body, problem, field } = textBody();
-  if (body && new TextEncoder().encode(body.text).length > corpusLimit(state)) {
+  const { body, problem, field } = textBody(state);
+  if (body?.text !== undefined && new TextEncoder().encode(body.text).length > corpusLimit(state)) {
     showError(`Learning failed: the text is more than the ${byteSize(corpusLimit(state))} this server takes.`);
     $('text-corpus').setAttribute('aria-invalid', 'true');
     return null;
@@ -72,7 +74,13 @@ function mebibytes(bytes) {
 // The server's estimate of what the form would train; one request at a time,
 // the latest form winning.
 async function estimate(state) {
-  const { body } = textBody({ forEstimate: true });
+  const { body } = textBody(state, { forEstimate: true });
+  if (body?.corpus_id !== undefined) {
+    // The estimate reads a text in its body; an uploaded one is checked when training starts.
+    setText('text-estimate', 'The server checks the memory this model needs, the uploaded text included, when training starts.');
+    $('text-estimate').classList.remove('refusal');
+    return;
+  }
   if (!body || new TextEncoder().encode(body.text).length > corpusLimit(state)) {
     setText('text-estimate', '');
     return;

@@ -1,30 +1,30 @@
 // Where a text-mode corpus comes from: a file (picked or dropped) or a paste.
-// A file is checked before it reaches the text box (over the server's corpus
-// limit, empty, not text), and every refusal is said in plain words. The box
-// then shows the text's size, its distinct characters and what validation
-// will hold out, counted as the server counts them.
+// A file is checked before it reaches the text box (empty, not text), and
+// every refusal is said in plain words. The box then shows the text's size,
+// its distinct characters and what validation will hold out, counted as the
+// server counts them. A file larger than a JSON body may carry goes to the
+// server on its own (large-upload.js) and never into the box.
 
 import { $, setText } from './dom.js';
-import { integer } from './format.js';
+import { byteSize, integer } from './format.js';
+import { forgetUpload, uploadLargeFile } from './large-upload.js';
 
-// The server's limit until /api/health says otherwise (its documented default).
+// The server's limits until /api/health says otherwise (its documented defaults).
 const DEFAULT_CORPUS_LIMIT = 10_000_000;
+const DEFAULT_UPLOAD_LIMIT = 1 << 30;
 
 export function corpusLimit(state) { return state.limits?.max_corpus_bytes ?? DEFAULT_CORPUS_LIMIT; }
+export function uploadLimit(state) { return state.limits?.max_upload_bytes ?? DEFAULT_UPLOAD_LIMIT; }
 
-/** Bytes as a person reads them: 312 kB, 10 MB (powers of 1000, as the limit is set). */
-export function byteSize(bytes) {
-  if (bytes < 1000) return `${bytes} bytes`;
-  if (bytes < 1_000_000) return `${Number((bytes / 1000).toPrecision(3))} kB`;
-  return `${Number((bytes / 1_000_000).toPrecision(3))} MB`;
-}
+export { byteSize };
 
 export function showLimit(state) {
   const limit = corpusLimit(state);
-  setText('text-limit', `This server takes texts of up to ${byteSize(limit)} (${integer(limit)} bytes of UTF-8).`);
+  setText('text-limit', `This server takes texts of up to ${byteSize(limit)} (${integer(limit)} bytes of UTF-8) in the box, `
+    + `and files of up to ${byteSize(uploadLimit(state))} uploaded on their own.`);
 }
 
-function refuse(message) {
+export function refuse(message) {
   setText('text-refusal', message);
 }
 
@@ -40,6 +40,16 @@ export function textFigures(text, fraction) {
 
 // The line under the text box; `fraction` is the validation fraction field's.
 export function describeText(state) {
+  if (state.upload?.corpus) {
+    const { corpus, name } = state.upload;
+    const fraction = Number($('text-val-fraction').value);
+    const held = Number.isFinite(fraction) && fraction >= 0 && fraction < 1 ? Math.floor(corpus.characters * fraction) : 0;
+    setText('text-info', `“${name}”, uploaded: ${byteSize(corpus.bytes)} (${integer(corpus.characters)} characters) · `
+      + `${integer(corpus.vocabulary.length)} distinct characters · `
+      + (held > 0 ? `the last ${integer(held)} characters held out for validation, ${integer(corpus.characters - held)} to train on.`
+        : 'nothing held out for validation.'));
+    return;
+  }
   const text = $('text-corpus').value;
   if (!text) {
     setText('text-info', 'No text yet.');
@@ -68,8 +78,8 @@ async function readTextFile(state, file) {
     return null;
   }
   const limit = corpusLimit(state);
-  if (file.size > limit + 3) { // + a UTF-8 byte-order mark, which is not part of the text
-    refuse(`${name} is ${byteSize(file.size)}, more than the ${byteSize(limit)} this server takes. Use a shorter text, or a part of this one.`);
+  if (file.size > uploadLimit(state)) {
+    refuse(`${name} is ${byteSize(file.size)}, more than the ${byteSize(uploadLimit(state))} this server takes. Use a shorter text, or a part of this one.`);
     return null;
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -97,13 +107,18 @@ async function readTextFile(state, file) {
 
 // A picked or dropped file goes into the text box when it passes the checks;
 // a refused one leaves the box as it was.
-export async function takeFile(state, file) {
+export async function takeFile(state, file, changed) {
   if (!file) return;
   $('text-refusal').dataset.file = '1';
   refuse('');
+  if (file.size > corpusLimit(state) + 3 && file.size <= uploadLimit(state)) { // + a byte-order mark
+    await uploadLargeFile(state, file, () => { describeText(state); changed(); });
+    return;
+  }
   const text = await readTextFile(state, file);
   if (text === null) return;
   delete $('text-refusal').dataset.file;
+  forgetUpload(state);
   $('text-corpus').value = text;
   $('text-corpus').dataset.source = file.name;
   if (!$('text-name').value.trim()) $('text-name').value = file.name.replace(/\.[^.]*$/, '').slice(0, 200);
@@ -115,7 +130,7 @@ export function listenForText(state, changed) {
   $('text-file').addEventListener('change', async (event) => {
     const file = event.target.files?.[0];
     event.target.value = '';
-    await takeFile(state, file);
+    await takeFile(state, file, changed);
   });
   const zone = $('text-drop');
   for (const name of ['dragenter', 'dragover']) {
@@ -126,11 +141,12 @@ export function listenForText(state, changed) {
     event.preventDefault();
     const files = event.dataTransfer?.files;
     if (files?.length > 1) refuse('Drop one file at a time: the first is used.');
-    takeFile(state, files?.[0]);
+    takeFile(state, files?.[0], changed);
   });
   // Typing or pasting: the figures follow once typing rests (a book is long).
   let timer = null;
   $('text-corpus').addEventListener('input', () => {
+    forgetUpload(state);
     delete $('text-refusal').dataset.file;
     delete $('text-corpus').dataset.source;
     clearTimeout(timer);

@@ -114,15 +114,18 @@ struct HealthResponse: Encodable, Sendable {
         var maxCorpusBytes: Int
         var maxBodyBytes: Int
         var memoryBudgetBytes: Int
+        var maxUploadBytes: Int
 
         init(_ limits: ServiceLimits) {
             maxCorpusBytes = limits.maxCorpusBytes
             maxBodyBytes = limits.maxBodyBytes
             memoryBudgetBytes = limits.memoryBudgetBytes
+            maxUploadBytes = limits.maxUploadBytes
         }
 
         enum CodingKeys: String, CodingKey {
             case maxCorpusBytes = "max_corpus_bytes", maxBodyBytes = "max_body_bytes", memoryBudgetBytes = "memory_budget_bytes"
+            case maxUploadBytes = "max_upload_bytes"
         }
     }
 
