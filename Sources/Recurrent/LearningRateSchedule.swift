@@ -23,6 +23,7 @@ public struct LearningRateSchedule: Sendable, Equatable, Codable {
         case cosine
     }
 
+    /// Constant or cosine after the warm-up.
     public var shape: Shape
     /// Ticks over which the rate rises linearly to the base rate (0: none).
     public var warmupTicks: Int
