@@ -25,6 +25,10 @@ public final class SymbolBuffer: @unchecked Sendable {
     /// Bytes per symbol: 1 or 2.
     public let bytesPerSymbol: Int
 
+    /// Bytes each symbol of a text takes for a vocabulary of `symbolCount`
+    /// symbols (START/END's 0 included): 1 up to 256, else 2.
+    public static func bytesPerSymbol(symbolCount: Int) -> Int { symbolCount > 256 ? 2 : 1 }
+
     /// Takes ownership of `block` (from `malloc`), `count` symbols of `bytesPerSymbol` bytes.
     init(adopting block: UnsafeMutableRawPointer, count: Int, bytesPerSymbol: Int) {
         precondition(bytesPerSymbol == 1 || bytesPerSymbol == 2, "symbols are one or two bytes")

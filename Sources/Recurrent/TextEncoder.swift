@@ -69,7 +69,7 @@ public final class TextEncoder {
         refusedControls = controlCharacters == .refusedAsBinary ? Self.binaryControls : 0
         planeZero = .allocate(capacity: 0x10000)
         planeZero.initialize(repeating: 0, count: 0x10000)
-        width = (vocabulary?.symbolCount ?? 0) > 256 ? 2 : 1
+        width = SymbolBuffer.bytesPerSymbol(symbolCount: vocabulary?.symbolCount ?? 0)
         // Every character takes at least one byte, so the byte count bounds the
         // characters; pages never written are never made resident.
         capacity = keepsSymbols ? max(4096, expectedBytes) : 1

@@ -33,6 +33,7 @@ struct CorpusUploadBody: AsyncSequence, Sendable {
         mutating func next() async throws -> [UInt8]? {
             guard !finished else { return nil }
             var piece: [UInt8] = []
+            piece.reserveCapacity(CorpusUploadBody.pieceSize)
             while piece.count < CorpusUploadBody.pieceSize {
                 guard let buffer = try await body.next() else {
                     finished = true

@@ -90,7 +90,7 @@ struct ModelRoutes: Sendable {
         }
         let vocabulary = ModelLoader.vocabulary(corpus.vocabulary)
         // The job holds the text encoded: one byte a character up to 256 symbols, two beyond.
-        let textBytes = corpus.characterCount * (vocabulary.symbolCount <= 256 ? 1 : 2)
+        let textBytes = corpus.characterCount * SymbolBuffer.bytesPerSymbol(symbolCount: vocabulary.symbolCount)
         try limits.checkMemoryBudget(config: config, symbolCount: vocabulary.symbolCount, longestSentence: 0, textBytes: textBytes)
         let created = try await library.create(name: name, config: config, settings: settings, corpus: [],
                                                vocabulary: vocabulary, start: start, uploaded: id)
