@@ -23,6 +23,11 @@ struct CharacterChooser {
     /// `seen[row] == stamp` marks a row already penalised in this choice.
     private var seen: [Int]
     private var stamp = 0
+    /// Plain sampling's probabilities of every column of the step's logits,
+    /// eight columns a block of `symbolCount` lanes (``prepare(_:)``).
+    private var lanes: [SIMD8<Float>] = []
+    /// Whether ``lanes`` holds the logits ``choose`` is about to be given.
+    private var prepared = false
 
     init(options: SamplingOptions, vocabulary: Vocabulary) {
         self.options = options
@@ -39,6 +44,15 @@ struct CharacterChooser {
     /// most one value from `random` (none when greedy).
     mutating func choose(_ logits: Matrix, column: Int, recent: ArraySlice<Int>, random: inout RandomSource) -> Int {
         let count = symbolCount
+        if prepared {
+            // Plain sampling, every column's probabilities computed at once:
+            // the same lane arithmetic as one column's, so the same draws.
+            return lanes.withUnsafeBufferPointer { block in
+                let lane = UnsafeRawPointer(block.baseAddress! + (column / 8) * count)
+                    .assumingMemoryBound(to: Float.self) + column % 8
+                return Softmax.sample(lane, count: count, stride: 8, random: &random)
+            }
+        }
         guard options.filters else {
             // Exactly the plain sampler's arithmetic, so its samples repeat draw for draw.
             return probabilities.withUnsafeMutableBufferPointer { buffer in
@@ -57,6 +71,25 @@ struct CharacterChooser {
         }
         fillDistribution()
         return probabilities.withUnsafeBufferPointer { Softmax.sample($0.baseAddress!, count: count, random: &random) }
+    }
+
+    /// Called with each step's logits before ``choose`` is given any of
+    /// their columns: plain sampling (no filter, not greedy) then computes
+    /// every column's probabilities at once, eight columns at a time.
+    mutating func prepare(_ logits: Matrix) {
+        // One column is cheaper row-wise, in ``choose`` (the same figures).
+        prepared = !options.filters && !options.greedy && logits.columns > 1
+        guard prepared else { return }
+        let rows = symbolCount, columns = logits.columns, blocks = (columns + 7) / 8
+        if lanes.count < blocks * rows { lanes = Array(repeating: SIMD8(), count: blocks * rows) }
+        let temperature = options.temperature
+        lanes.withUnsafeMutableBufferPointer { block in
+            for index in 0..<blocks {
+                let start = index * 8
+                Softmax.lanes(logits, columns: start..<min(start + 8, columns), temperature: temperature,
+                              into: block.baseAddress! + index * rows)
+            }
+        }
     }
 
     /// The probabilities a draw would use for this column (zero for every

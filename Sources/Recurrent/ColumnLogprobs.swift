@@ -9,8 +9,8 @@ import Darwin
 struct ColumnLogprobs {
     let logits: Matrix
     let column: Int
-    /// `largest + ln Σ exp(logit − largest)`, summed in Double so that a sum
-    /// of many characters' log-probabilities matches the evaluation's cost.
+    /// `largest + ln Σ exp(logit − largest)`: the sum in Float, as the
+    /// evaluation's cross-entropy sums it, the logarithm in Double.
     let normaliser: Double
 
     init(_ logits: Matrix, column: Int) {
@@ -58,13 +58,22 @@ struct ColumnLogprobs {
             return v
         }
         if width == 1 {
-            // One column (a single sample): the same arithmetic as lane 0 below, without the seven idle lanes' sums.
+            // One column (a single sample): lane 0's arithmetic below, the
+            // exponentials eight rows at a time and the sum in row order.
             let x = logits.values + columns.lowerBound
             var largest = -Float.infinity
             for row in 0..<rows where x[row * batch] > largest { largest = x[row * batch] }
-            var sum = 0.0
-            for row in 0..<rows { sum += Double(Activation.exp(SIMD8(repeating: x[row * batch] - largest))[0]) }
-            out[0] = Double(largest) + log(sum)
+            var sum: Float = 0
+            var row = 0
+            while row < rows {
+                let count = min(8, rows - row)
+                var v = SIMD8<Float>(repeating: largest)
+                for lane in 0..<count { v[lane] = x[(row + lane) * batch] }
+                let e = Activation.exp(v - SIMD8(repeating: largest))
+                for lane in 0..<count { sum += e[lane] }
+                row += 8
+            }
+            out[0] = Double(largest) + log(Double(sum))
             return
         }
         var largest = SIMD8<Float>(repeating: -.infinity)
@@ -72,9 +81,9 @@ struct ColumnLogprobs {
             let v = lanes(row)
             largest = largest.replacing(with: v, where: v .> largest)
         }
-        var sum = SIMD8<Double>()
-        for row in 0..<rows { sum += SIMD8<Double>(Activation.exp(lanes(row) - largest)) }
-        for lane in 0..<width { out[lane] = Double(largest[lane]) + log(sum[lane]) }
+        var sum = SIMD8<Float>()
+        for row in 0..<rows { sum += Activation.exp(lanes(row) - largest) }
+        for lane in 0..<width { out[lane] = Double(largest[lane]) + log(Double(sum[lane])) }
     }
 
     /// The raw logit of `row`.

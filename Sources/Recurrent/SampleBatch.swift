@@ -55,6 +55,7 @@ final class SampleBatch {
         guard !active.isEmpty else { return }
         let logits = stepper.feed(inputs)
         ColumnLogprobs.normalisers(logits, into: &normalisers)
+        chooser.prepare(logits)
         var finished = false
         for (column, track) in active.enumerated() {
             if let next = tracks[track].advance(logits, column: column, normaliser: normalisers[column],

@@ -12,7 +12,72 @@ public enum Softmax {
     /// first, written to `probabilities` (`logits.rows` elements).
     public static func probabilities(_ logits: Matrix, column: Int = 0, temperature: Float = 1,
                                      into probabilities: UnsafeMutablePointer<Float>) {
-        _ = normalized(logits, column: column, temperature: temperature, into: probabilities)
+        // The arithmetic of one lane of ``lanes(_:columns:temperature:into:)``,
+        // element for element (the exponentials eight rows at a time, the sum
+        // in row order), so a column gets the same figures either way.
+        let rows = logits.rows, stride = logits.columns, x = logits.values + column
+        var largest = -Float.infinity
+        for row in 0..<rows {
+            let v = x[row * stride] / temperature
+            probabilities[row] = v
+            if v > largest { largest = v }
+        }
+        var row = 0
+        while row + 8 <= rows {
+            let e = Activation.exp(UnsafeRawPointer(probabilities + row).loadUnaligned(as: SIMD8<Float>.self)
+                                   - SIMD8(repeating: largest))
+            UnsafeMutableRawPointer(probabilities + row).storeBytes(of: e, as: SIMD8<Float>.self)
+            row += 8
+        }
+        if row < rows {
+            var v = SIMD8<Float>(repeating: largest)
+            for lane in 0..<(rows - row) { v[lane] = probabilities[row + lane] }
+            let e = Activation.exp(v - SIMD8(repeating: largest))
+            for lane in 0..<(rows - row) { probabilities[row + lane] = e[lane] }
+        }
+        var sum: Float = 0
+        for row in 0..<rows { sum += probabilities[row] }
+        let scale = 1 / sum
+        for row in 0..<rows { probabilities[row] *= scale }
+    }
+
+    /// Probabilities of up to eight columns of `logits` at once, each divided
+    /// by `temperature` first: `block[row][lane]` is column
+    /// `columns.lowerBound + lane`'s probability of `row` (`logits.rows`
+    /// elements). A sampled batch computes its columns eight at a time this
+    /// way, with eight-lane exponentials instead of one libm call per logit,
+    /// which was most of its own work; a single column goes through the same
+    /// lane arithmetic, so a sample does not depend on the samples beside it.
+    /// Lanes past `columns.count` hold the first column's figures.
+    public static func lanes(_ logits: Matrix, columns: Range<Int>, temperature: Float = 1,
+                             into block: UnsafeMutablePointer<SIMD8<Float>>) {
+        precondition(!columns.isEmpty && columns.count <= 8 && columns.upperBound <= logits.columns,
+                     "one to eight of the logits' columns")
+        let rows = logits.rows, batch = logits.columns, width = columns.count
+        let first = logits.values + columns.lowerBound
+        let divisor = SIMD8<Float>(repeating: temperature)
+        var largest = SIMD8<Float>(repeating: -.infinity)
+        for row in 0..<rows {
+            let x = first + row * batch
+            var v: SIMD8<Float>
+            if width == 8 {
+                v = UnsafeRawPointer(x).loadUnaligned(as: SIMD8<Float>.self)
+            } else {
+                v = SIMD8(repeating: x[0])
+                for lane in 1..<width { v[lane] = x[lane] }
+            }
+            v /= divisor
+            block[row] = v
+            largest = largest.replacing(with: v, where: v .> largest)
+        }
+        var sum = SIMD8<Float>()
+        for row in 0..<rows {
+            let e = Activation.exp(block[row] - largest)
+            block[row] = e
+            sum += e
+        }
+        let scale = 1 / sum
+        for row in 0..<rows { block[row] *= scale }
     }
 
     /// Writes the probabilities and returns the largest scaled logit and the
@@ -87,15 +152,22 @@ public enum Softmax {
 
     /// An index drawn with the given probabilities.
     public static func sample(_ probabilities: UnsafePointer<Float>, count: Int, random: inout RandomSource) -> Int {
+        sample(probabilities, count: count, stride: 1, random: &random)
+    }
+
+    /// An index drawn with the probabilities `probabilities[index * stride]`
+    /// (one lane of a ``lanes(_:columns:temperature:into:)`` block has stride 8).
+    public static func sample(_ probabilities: UnsafePointer<Float>, count: Int, stride: Int,
+                              random: inout RandomSource) -> Int {
         let r = random.nextUnitFloat()
         var cumulative: Float = 0
         for index in 0..<count {
-            cumulative += probabilities[index]
+            cumulative += probabilities[index * stride]
             if r < cumulative { return index }
         }
         // Rounding left the sum a little under 1: take the last likely index.
         var index = count - 1
-        while index > 0 && probabilities[index] == 0 { index -= 1 }
+        while index > 0 && probabilities[index * stride] == 0 { index -= 1 }
         return index
     }
 }

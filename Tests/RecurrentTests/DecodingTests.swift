@@ -78,10 +78,13 @@ import Testing
     }
 
     /// [256]'s recurrent weights are large enough to be packed in a batch.
-    @Test func aBatchEqualsItsSamplesDrawnOneByOne() throws {
+    /// Plain sampling (no filter) computes the batch's probabilities eight
+    /// columns at a time, filtered sampling one column at a time.
+    @Test(arguments: [Float(0.95), 1])
+    func aBatchEqualsItsSamplesDrawnOneByOne(topP: Float) throws {
         for hiddenSizes in [[20, 20], [64], [256]] {
             let model = Self.untrained(seed: 5, hiddenSizes: hiddenSizes)
-            let options = SamplingOptions(temperature: 0.9, maxLength: 70, prime: "the ", topP: 0.95, seed: 1000, logprobs: 1)
+            let options = SamplingOptions(temperature: 0.9, maxLength: 70, prime: "the ", topP: topP, seed: 1000, logprobs: 1)
             let batch = try model.generate(options, count: 12)
             for (index, sample) in batch.enumerated() {
                 var alone = options
