@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Settings of text-corpus training that stay fixed for a run.
 public struct TextTrainingOptions: Sendable, Equatable {
     /// Steps of truncated backpropagation through time per window.
@@ -18,16 +16,23 @@ public struct TextTrainingOptions: Sendable, Equatable {
     /// single-threaded BLAS (`BLASThreads.set(1)`): they are the parallelism.
     /// With dropout, the random masks depend on this number.
     public var workers = 1
+    /// RMSProp's cache starts from the first gradients' squares rather than
+    /// zero (``Solver/step(_:learningRate:regc:clipval:warmCache:)``), so
+    /// that large models do not blow up in their first ticks. On by default
+    /// for texts; sentence corpora keep the original's cold cache.
+    public var warmSolverCache = true
 
     /// Options; the defaults are char-rnn's, with one worker.
     public init(sequenceLength: Int = 64, validationFraction: Double = 0.05, validationInterval: Int = 200,
-                validationLimit: Int = 200_000, learningRateDecay: Float = 1, workers: Int = 1) {
+                validationLimit: Int = 200_000, learningRateDecay: Float = 1, workers: Int = 1,
+                warmSolverCache: Bool = true) {
         self.sequenceLength = sequenceLength
         self.validationFraction = validationFraction
         self.validationInterval = validationInterval
         self.validationLimit = validationLimit
         self.learningRateDecay = learningRateDecay
         self.workers = workers
+        self.warmSolverCache = warmSolverCache
     }
 }
 
@@ -80,6 +85,8 @@ public final class TextTrainer: @unchecked Sendable {
     /// The tick's workers, each with its slice of the streams and its carried
     /// state; the first trains the model's network itself.
     private var workers: [WindowWorker]
+    /// Where the workers past the first run (the calling thread runs the first).
+    private let threads = WorkerThreads()
 
     /// Streams a worker needs at least, so slices stay wide enough for BLAS to pay.
     public static let minimumStreamsPerWorker = 8
@@ -190,14 +197,14 @@ public final class TextTrainer: @unchecked Sendable {
                 worker.random = RandomSource(seed: random.next())
             }
             let window = grid
-            DispatchQueue.concurrentPerform(iterations: workers.count) { index in
+            threads.run(workers.count) { index in
                 workers[index].train(window, dropout: dropout, sliced: true)
             }
             for worker in workers where worker.isReplica { worker.moveGradients(into: model.network) }
             cost = workers.reduce(0) { $0 + $1.cost }
         }
         let clipped = solver.step(model.network.parameters, learningRate: settings.learningRate,
-                                  regc: settings.regc, clipval: settings.clipval)
+                                  regc: settings.regc, clipval: settings.clipval, warmCache: options.warmSolverCache)
         ticks += 1
         if options.validationInterval > 0 && ticks % options.validationInterval == 0 { validate() }
         return TickResult(cost: cost, predictions: grid.width * grid.steps, clippedFraction: clipped)
@@ -223,7 +230,7 @@ public final class TextTrainer: @unchecked Sendable {
         var window = SequenceGrid()
         var cost = 0.0, predictions = 0
         while validationStreams.nextWindow(into: &window, steps: options.sequenceLength) {
-            cost += ValidationShare.score(window, in: shares)
+            cost += ValidationShare.score(window, in: shares, threads: threads)
             predictions += window.width * window.steps
         }
         let result = ValidationResult(step: ticks, loss: cost / Double(max(1, predictions)), predictions: predictions)

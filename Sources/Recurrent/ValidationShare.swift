@@ -1,5 +1,3 @@
-import Dispatch
-
 /// One thread's share of a validation: a contiguous range of the validation
 /// streams, scored through its own inference graph with its own carried state.
 ///
@@ -37,12 +35,12 @@ final class ValidationShare: @unchecked Sendable {
         }
     }
 
-    /// Scores `window` in every share at once, one thread each; returns the summed cost.
-    static func score(_ window: SequenceGrid, in shares: [ValidationShare]) -> Double {
+    /// Scores `window` in every share at once, one of `threads` each; returns the summed cost.
+    static func score(_ window: SequenceGrid, in shares: [ValidationShare], threads: WorkerThreads) -> Double {
         if shares.count == 1 {
             shares[0].score(window, sliced: false)
         } else {
-            DispatchQueue.concurrentPerform(iterations: shares.count) { index in
+            threads.run(shares.count) { index in
                 shares[index].score(window, sliced: true)
             }
         }
