@@ -20,6 +20,8 @@ import time
 import torch
 from torch import nn
 
+from window_step import train_window
+
 
 class CharLSTM(nn.Module):
     def __init__(self, symbols: int, hidden: int, letter: int = 64):
@@ -96,12 +98,7 @@ def main() -> None:
         position += arguments.steps
         if state is not None:
             state = tuple(part.detach() for part in state)
-        logits, state = model(window[:-1], state)
-        loss = loss_function(logits.reshape(-1, logits.shape[-1]), window[1:].reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_value_(model.parameters(), 5.0)
-        optimizer.step()
+        state = train_window(model, optimizer, loss_function, window, state)
         return arguments.steps * arguments.batch
 
     for _ in range(3):
