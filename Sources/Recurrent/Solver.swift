@@ -85,18 +85,8 @@ public final class Solver: @unchecked Sendable {
 
     /// One update of every parameter; returns the fraction of gradient
     /// elements that were clipped.
-    ///
-    /// With `warmCache`, an RMSProp cache that does not exist yet starts
-    /// from this step's squared gradients instead of zero. The original's
-    /// cold cache makes the first step about √(1/0.001) ≈ 32 times the
-    /// learning rate in every weight, and the following hundreds of steps
-    /// several times it: small models learn faster for it, large ones blow
-    /// up (LSTM [512,512] at 0.002 reached a perplexity in the millions).
-    /// Warm, each step is about the learning rate from the first on. Only
-    /// new caches change: a restored one goes on as it was.
     @discardableResult
-    public func step(_ parameters: [NamedParameter], learningRate: Float, regc: Float, clipval: Float,
-                     warmCache: Bool = false) -> Float {
+    public func step(_ parameters: [NamedParameter], learningRate: Float, regc: Float, clipval: Float) -> Float {
         var clipped = 0, total = 0
         if optimizer == .adam { adamSteps += 1 }
         for parameter in parameters {
@@ -104,12 +94,7 @@ public final class Solver: @unchecked Sendable {
             total += matrix.count
             switch optimizer {
             case .rmsprop:
-                let isNew = stepCache[parameter.name].map { $0.count != matrix.count } ?? true
                 let cache = state(&stepCache, for: parameter)
-                if warmCache && isNew {
-                    // r = 0.999·g² + 0.001·g² = g² in the update below.
-                    for index in 0..<matrix.count { cache.values[index] = matrix.gradients[index] * matrix.gradients[index] }
-                }
                 clipped += rmsprop(matrix, cache: cache.values, learningRate: learningRate, regc: regc, clipval: clipval)
             case .adam:
                 let m = state(&firstMoments, for: parameter), v = state(&secondMoments, for: parameter)

@@ -16,23 +16,16 @@ public struct TextTrainingOptions: Sendable, Equatable {
     /// single-threaded BLAS (`BLASThreads.set(1)`): they are the parallelism.
     /// With dropout, the random masks depend on this number.
     public var workers = 1
-    /// RMSProp's cache starts from the first gradients' squares rather than
-    /// zero (``Solver/step(_:learningRate:regc:clipval:warmCache:)``), so
-    /// that large models do not blow up in their first ticks. On by default
-    /// for texts; sentence corpora keep the original's cold cache.
-    public var warmSolverCache = true
 
     /// Options; the defaults are char-rnn's, with one worker.
     public init(sequenceLength: Int = 64, validationFraction: Double = 0.05, validationInterval: Int = 200,
-                validationLimit: Int = 200_000, learningRateDecay: Float = 1, workers: Int = 1,
-                warmSolverCache: Bool = true) {
+                validationLimit: Int = 200_000, learningRateDecay: Float = 1, workers: Int = 1) {
         self.sequenceLength = sequenceLength
         self.validationFraction = validationFraction
         self.validationInterval = validationInterval
         self.validationLimit = validationLimit
         self.learningRateDecay = learningRateDecay
         self.workers = workers
-        self.warmSolverCache = warmSolverCache
     }
 }
 
@@ -204,7 +197,7 @@ public final class TextTrainer: @unchecked Sendable {
             cost = workers.reduce(0) { $0 + $1.cost }
         }
         let clipped = solver.step(model.network.parameters, learningRate: settings.learningRate,
-                                  regc: settings.regc, clipval: settings.clipval, warmCache: options.warmSolverCache)
+                                  regc: settings.regc, clipval: settings.clipval)
         ticks += 1
         if options.validationInterval > 0 && ticks % options.validationInterval == 0 { validate() }
         return TickResult(cost: cost, predictions: grid.width * grid.steps, clippedFraction: clipped)

@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Size of the letter embedding (default: 5).")
     var letterSize: Int?
 
-    @Option(parsing: .unconditional, help: "Solver step size (default: 0.01; 0.002 with --corpus text, where RMSProp's cache also starts from the first gradients' squares rather than zero; large models learn faster with --optimizer adam).")
+    @Option(parsing: .unconditional, help: "Solver step size (default: 0.01; 0.002 with --corpus text, where models of 512 units and more also want --optimizer adam).")
     var learningRate: Float?
 
     @Option(parsing: .unconditional, help: "L2 regularisation strength (default: 1e-6).")

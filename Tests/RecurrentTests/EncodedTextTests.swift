@@ -125,10 +125,7 @@ import Testing
             worker.random = random
             worker.train(window, dropout: 0.2, sliced: false)
             random = worker.random
-            // The solver rule a text trainer applies (its RMSProp cache starts warm).
-            #expect(trainer.options.warmSolverCache)
-            _ = solver.step(byHand.network.parameters, learningRate: 0.01, regc: settings.regc, clipval: settings.clipval,
-                            warmCache: trainer.options.warmSolverCache)
+            _ = solver.step(byHand.network.parameters, learningRate: 0.01, regc: settings.regc, clipval: settings.clipval)
             let result = trainer.tick()
             #expect(result.cost == worker.cost, "tick \(tick): cost \(result.cost) vs \(worker.cost)")
             for (mine, theirs) in zip(trainer.model.network.parameters, byHand.network.parameters) {

@@ -28,29 +28,6 @@ import Testing
         expectClose(Double(solver.stepCache["w"]!.valueArray[0]), 0.999 * 0.1 + 0.001, relative: 1e-6, "decayed cache")
     }
 
-    /// A warm cache starts at g², so the first step is the learning rate
-    /// times the clipped gradient over |g| (about the rate), not 32 times it;
-    /// from then on the rule is the original's, and a cache that exists is
-    /// never re-seeded.
-    @Test func warmCacheStartsFromTheFirstGradients() {
-        let w = Matrix(rows: 1, columns: 3, values: [1, -2, 0.5])
-        w.gradients[0] = 10    // clipped to 5
-        w.gradients[1] = -0.2
-        w.gradients[2] = 0.003
-        let solver = Solver()
-        solver.step([NamedParameter(name: "w", matrix: w)], learningRate: 0.1, regc: 0, clipval: 5, warmCache: true)
-        func expected(_ weight: Double, _ gradient: Double, _ clippedGradient: Double) -> Double {
-            weight - 0.1 * clippedGradient / (gradient * gradient + 1e-8).squareRoot()
-        }
-        expectClose(w.valueArray, [expected(1, 10, 5), expected(-2, -0.2, -0.2), expected(0.5, 0.003, 0.003)],
-                    relative: 1e-5, absolute: 1e-7, "weights")
-        expectClose(solver.stepCache["w"]!.valueArray, [100, 0.04, 0.000009], relative: 1e-5, absolute: 1e-12, "cache")
-        // The second step decays the cache as the original does, warm or not.
-        w.gradients[0] = 1
-        solver.step([NamedParameter(name: "w", matrix: w)], learningRate: 0.1, regc: 0, clipval: 5, warmCache: true)
-        expectClose(Double(solver.stepCache["w"]!.valueArray[0]), 0.999 * 100 + 0.001, relative: 1e-6, "decayed cache")
-    }
-
     @Test func copyIsIndependentOfTheOriginal() {
         let w = Matrix(rows: 1, columns: 2, values: [1, 2])
         w.gradients[0] = 3
