@@ -20,7 +20,7 @@ import time
 import torch
 from torch import nn
 
-from window_step import train_window
+from torch_text import encode, streams, train_window
 
 
 class CharLSTM(nn.Module):
@@ -78,13 +78,11 @@ def main() -> None:
     text = corpus
     while len(text) < 400_000:
         text += corpus
-    # Index 0 is START, as in the Swift vocabulary.
-    symbols = {character: index + 1 for index, character in enumerate(sorted(set(text)))}
-    encoded = torch.tensor([symbols[character] for character in text], dtype=torch.long)
-    stream_length = len(encoded) // arguments.batch
-    streams = encoded[: stream_length * arguments.batch].view(arguments.batch, stream_length).t().contiguous()
+    encoded, symbol_count = encode(text)
+    grid = streams(encoded, arguments.batch)
+    stream_length = grid.shape[0]
 
-    model = CharLSTM(len(symbols) + 1, arguments.hidden)
+    model = CharLSTM(symbol_count, arguments.hidden)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.002)
     loss_function = nn.CrossEntropyLoss()
     position = 0
@@ -94,7 +92,7 @@ def main() -> None:
         nonlocal position, state
         if position + arguments.steps + 1 > stream_length:
             position, state = 0, None
-        window = streams[position : position + arguments.steps + 1]
+        window = grid[position : position + arguments.steps + 1]
         position += arguments.steps
         if state is not None:
             state = tuple(part.detach() for part in state)
@@ -112,7 +110,7 @@ def main() -> None:
             elapsed = time.perf_counter() - start
         rates.append(characters / elapsed)
     median = statistics.median(rates)
-    gigaflops = median * multiply_adds_per_character(len(symbols) + 1, arguments.hidden) * 2 * 3 / 1e9
+    gigaflops = median * multiply_adds_per_character(symbol_count, arguments.hidden) * 2 * 3 / 1e9
     name = f"lstm-2x{arguments.hidden}-b{arguments.batch}-t{arguments.steps}"
     print(f"PEER {name:<28} {arguments.threads:4d} {median:10.0f} {min(rates):10.0f} {max(rates):10.0f} {gigaflops:9.1f}")
 

@@ -22,7 +22,7 @@ import time
 import torch
 from torch import nn
 
-from window_step import train_window
+from torch_text import encode, streams, train_window
 
 
 class CharLSTM(nn.Module):
@@ -42,11 +42,6 @@ class CharLSTM(nn.Module):
             x, state = layer(x, states[index] if states else None)
             out.append(state)
         return self.decode(self.dropout(x)), out
-
-
-def streams(encoded: torch.Tensor, width: int) -> torch.Tensor:
-    length = len(encoded) // width
-    return encoded[: length * width].view(width, length).t().contiguous()
 
 
 def main() -> None:
@@ -71,14 +66,13 @@ def main() -> None:
     torch.manual_seed(arguments.seed)
     with open(arguments.text, encoding="utf-8") as file:
         text = file.read()
-    symbols = {character: index + 1 for index, character in enumerate(sorted(set(text)))}
-    encoded = torch.tensor([symbols[character] for character in text], dtype=torch.long)
+    encoded, symbol_count = encode(text)
     held_out = int(len(encoded) * arguments.val_fraction)
     training = streams(encoded[: len(encoded) - held_out], arguments.batch)
     validation = streams(encoded[len(encoded) - held_out:], min(arguments.batch, max(1, held_out // 2)))
 
     hidden = [int(size) for size in arguments.hidden.split(",")]
-    model = CharLSTM(len(symbols) + 1, hidden, arguments.letter, arguments.dropout)
+    model = CharLSTM(symbol_count, hidden, arguments.letter, arguments.dropout)
     optimizer = torch.optim.Adam(model.parameters(), lr=arguments.lr)
     loss_function = nn.CrossEntropyLoss()
 

@@ -50,12 +50,8 @@ struct ColumnLogprobs {
     private static func normalisers(_ logits: Matrix, columns: Range<Int>, into out: UnsafeMutablePointer<Double>) {
         let rows = logits.rows, batch = logits.columns, width = columns.count
         func lanes(_ row: Int) -> SIMD8<Float> {
-            let x = logits.values + row * batch + columns.lowerBound
-            if width == 8 { return UnsafeRawPointer(x).loadUnaligned(as: SIMD8<Float>.self) }
             // Lanes past `width` repeat the first column (finite, and never written out).
-            var v = SIMD8<Float>(repeating: x[0])
-            for lane in 1..<width { v[lane] = x[lane] }
-            return v
+            SIMD8(loading: logits.values + row * batch + columns.lowerBound, count: width)
         }
         if width == 1 {
             // One column (a single sample): lane 0's arithmetic below, the

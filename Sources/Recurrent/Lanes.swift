@@ -30,6 +30,18 @@ extension SIMD8: Lanes where Scalar == Float {
         UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD8<Float>.self)
     }
 
+    /// The `count` (1 to 8) floats at `pointer`, the lanes past them
+    /// repeating the first (finite, for lanes computed and then ignored).
+    @inline(__always)
+    init(loading pointer: UnsafePointer<Float>, count: Int) {
+        if count == 8 {
+            self.init(loading: pointer)
+        } else {
+            self.init(repeating: pointer[0])
+            for lane in 1..<count { self[lane] = pointer[lane] }
+        }
+    }
+
     var sigmoid: Self { @inline(__always) get { Activation.sigmoid(self) } }
     var tanh: Self { @inline(__always) get { Activation.tanh(self) } }
     // Blends rather than `pointwiseMax`, whose generic form is not inlined.

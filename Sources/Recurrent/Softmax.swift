@@ -24,9 +24,7 @@ public enum Softmax {
         }
         var row = 0
         while row + 8 <= rows {
-            let e = Activation.exp(UnsafeRawPointer(probabilities + row).loadUnaligned(as: SIMD8<Float>.self)
-                                   - SIMD8(repeating: largest))
-            UnsafeMutableRawPointer(probabilities + row).storeBytes(of: e, as: SIMD8<Float>.self)
+            Activation.exp(SIMD8(loading: probabilities + row) - SIMD8(repeating: largest)).store(to: probabilities + row)
             row += 8
         }
         if row < rows {
@@ -46,8 +44,9 @@ public enum Softmax {
     /// `columns.lowerBound + lane`'s probability of `row` (`logits.rows`
     /// elements). A sampled batch computes its columns eight at a time this
     /// way, with eight-lane exponentials instead of one libm call per logit,
-    /// which was most of its own work; a single column goes through the same
-    /// lane arithmetic, so a sample does not depend on the samples beside it.
+    /// which was most of its own work. One column alone
+    /// (``probabilities(_:column:temperature:into:)``) gets the same figures,
+    /// element for element, so a sample does not depend on the samples beside it.
     /// Lanes past `columns.count` hold the first column's figures.
     public static func lanes(_ logits: Matrix, columns: Range<Int>, temperature: Float = 1,
                              into block: UnsafeMutablePointer<SIMD8<Float>>) {
@@ -58,15 +57,7 @@ public enum Softmax {
         let divisor = SIMD8<Float>(repeating: temperature)
         var largest = SIMD8<Float>(repeating: -.infinity)
         for row in 0..<rows {
-            let x = first + row * batch
-            var v: SIMD8<Float>
-            if width == 8 {
-                v = UnsafeRawPointer(x).loadUnaligned(as: SIMD8<Float>.self)
-            } else {
-                v = SIMD8(repeating: x[0])
-                for lane in 1..<width { v[lane] = x[lane] }
-            }
-            v /= divisor
+            let v = SIMD8<Float>(loading: first + row * batch, count: width) / divisor
             block[row] = v
             largest = largest.replacing(with: v, where: v .> largest)
         }

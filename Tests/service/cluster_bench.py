@@ -48,19 +48,25 @@ def job(name, text, seed):
             "optimizer": "adam", "learning_rate": 0.002, "seed": seed}
 
 
-def measure_speed(api, ids, seconds, warmup):
-    """Sum over `ids` of chars/s, read once a second for `seconds` after `warmup`."""
+def readings(api, ids, seconds, warmup):
+    """Each of `ids`'s model status, read once a second for `seconds` after
+    `warmup`, once every job trains: a list of {id: status} a second."""
     for model_id in ids:
         wait_until(lambda: api.model(model_id)["status"] == "running" and api.model(model_id)["ticks"] > 0, 120,
                    f"model {model_id} to train")
     time.sleep(warmup)
-    totals = []
+    seconds_read = []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         time.sleep(1)
-        rates = [api.model(model_id)["chars_per_sec"] or 0 for model_id in ids]
-        totals.append(sum(rates))
-    return totals
+        seconds_read.append({model_id: api.model(model_id) for model_id in ids})
+    return seconds_read
+
+
+def measure_speed(api, ids, seconds, warmup):
+    """Sum over `ids` of chars/s, read once a second for `seconds` after `warmup`."""
+    return [sum(models[model_id]["chars_per_sec"] or 0 for model_id in ids)
+            for models in readings(api, ids, seconds, warmup)]
 
 
 def sqlite_round(folder, binary, text, seconds, warmup):

@@ -16,29 +16,23 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cluster_bench import corpus, job  # noqa: E402
+from cluster_bench import corpus, job, readings  # noqa: E402
 from harness import Server, wait_until  # noqa: E402
 
 
-def readings(node, ids, seconds, warmup):
+def speeds(node, ids, seconds, warmup):
     """Per job: median, min, max chars/s and the thread counts seen, over `seconds` after `warmup`."""
-    time.sleep(warmup)
-    rates = {model_id: [] for model_id in ids}
-    threads = {model_id: set() for model_id in ids}
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        time.sleep(1)
-        for model_id in ids:
-            model = node.model(model_id)
-            rates[model_id].append(model["chars_per_sec"] or 0)
-            threads[model_id].add(model.get("threads"))
-    return {model_id: {"median": round(statistics.median(values)), "min": round(min(values)),
-                       "max": round(max(values)), "threads": sorted(t for t in threads[model_id] if t is not None)}
-            for model_id, values in rates.items()}
+    seconds_read = readings(node, ids, seconds, warmup)
+    figures = {}
+    for model_id in ids:
+        rates = [models[model_id]["chars_per_sec"] or 0 for models in seconds_read]
+        threads = {models[model_id].get("threads") for models in seconds_read} - {None}
+        figures[model_id] = {"median": round(statistics.median(rates)), "min": round(min(rates)),
+                             "max": round(max(rates)), "threads": sorted(threads)}
+    return figures
 
 
 def main():
@@ -54,14 +48,12 @@ def main():
     try:
         node.start()
         first = node.create(job("A", text, 1))
-        wait_until(lambda: node.model(first)["ticks"] > 0, 120, "job A to train")
-        alone_a = readings(node, [first], arguments.seconds, arguments.warmup)[first]
+        alone_a = speeds(node, [first], arguments.seconds, arguments.warmup)[first]
         second = node.create(job("B", text, 2))
-        wait_until(lambda: node.model(second)["ticks"] > 0, 120, "job B to train")
-        shared = readings(node, [first, second], arguments.seconds, arguments.warmup)
+        shared = speeds(node, [first, second], arguments.seconds, arguments.warmup)
         node.session.post(f"{node.base}/api/models/{first}/pause").raise_for_status()
         wait_until(lambda: node.model(first)["status"] == "paused", 60, "job A to pause")
-        alone_b = readings(node, [second], arguments.seconds, arguments.warmup)[second]
+        alone_b = speeds(node, [second], arguments.seconds, arguments.warmup)[second]
     finally:
         node.kill()
         shutil.rmtree(folder, ignore_errors=True)
