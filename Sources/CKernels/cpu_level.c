@@ -27,6 +27,13 @@ int recurrent_cpu_best_level(void) {
     return RECURRENT_LEVEL_AVX2;
 }
 
+int recurrent_cpu_has_bf16(void) {
+    if (recurrent_cpu_best_level() != RECURRENT_LEVEL_AVX512) return 0;
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return 0;
+    return (eax >> 5) & 1;  // AVX512_BF16
+}
+
 extern const recurrent_kernels recurrent_kernels_avx2;
 extern const recurrent_kernels recurrent_kernels_avx512;
 
@@ -39,6 +46,8 @@ const recurrent_kernels *recurrent_kernels_for_level(int level) {
 }
 #else
 int recurrent_cpu_best_level(void) { return RECURRENT_LEVEL_PORTABLE; }
+
+int recurrent_cpu_has_bf16(void) { return 0; }
 
 const recurrent_kernels *recurrent_kernels_for_level(int level) {
     (void)level;

@@ -12,6 +12,10 @@ public struct TrainingSettings: Sendable, Equatable {
     /// decoder; 0 (the default) turns it off. Never applied when sampling or
     /// evaluating.
     public var dropout: Float = 0
+    /// The operands' format in text training's large products (its recurrent
+    /// step products and input projections); float32 by default. Sentence
+    /// training ignores it and keeps the original library's float arithmetic.
+    public var productPrecision = ProductPrecision.float32
 
     /// The learning rate text-corpus training starts from unless told
     /// otherwise: char-rnn's 0.002. The demo's 0.01 suits its small models
@@ -22,12 +26,14 @@ public struct TrainingSettings: Sendable, Equatable {
     public static let textDefaultLearningRate = 0.002
 
     /// Settings; the defaults are the original demo's.
-    public init(learningRate: Float = 0.01, regc: Float = 1e-6, clipval: Float = 5, batchSize: Int = 1, dropout: Float = 0) {
+    public init(learningRate: Float = 0.01, regc: Float = 1e-6, clipval: Float = 5, batchSize: Int = 1, dropout: Float = 0,
+                productPrecision: ProductPrecision = .float32) {
         self.learningRate = learningRate
         self.regc = regc
         self.clipval = clipval
         self.batchSize = batchSize
         self.dropout = dropout
+        self.productPrecision = productPrecision
     }
 }
 

@@ -8,7 +8,8 @@ import CKernels
 /// costs about as much as the arithmetic; packing once per window and running
 /// an AVX-512 or AVX2 kernel over the packed panels makes the step products
 /// about twice as fast. At the portable level (``isAvailable`` false) callers
-/// use BLAS instead.
+/// use BLAS instead. Packed in ``ProductPrecision/bfloat16``, the weights and
+/// the thin matrix are rounded to bfloat16 and the products summed in float.
 final class PackedWeights {
     /// Whether the selected kernel level (``CPUKernels``) has the packed product.
     static var isAvailable: Bool { Kernels.selected.hasPackedProduct }
@@ -20,10 +21,12 @@ final class PackedWeights {
     private(set) var rows = 0
     /// Columns of the packed matrix (the product's inner dimension).
     private(set) var columns = 0
-    private var storage: UnsafeMutablePointer<Float>?
+    /// The format of the latest packing.
+    private(set) var precision = ProductPrecision.float32
+    private var storage: UnsafeMutableRawPointer?
     private var capacity = 0
     /// Where the kernel gathers the thin matrix's columns, in blocks.
-    private var scratch: UnsafeMutablePointer<Float>?
+    private var scratch: UnsafeMutableRawPointer?
     private var scratchCapacity = 0
 
     /// Packed weights multiplied by `kernels`, which must have the packed product.
@@ -37,25 +40,36 @@ final class PackedWeights {
     }
 
     /// Packs `matrix` (`transposed`: its transpose) for ``multiply(_:stride:into:stride:width:accumulate:)``.
-    func pack(_ matrix: Matrix, transposed: Bool) {
-        pack(matrix.values, rows: matrix.rows, columns: matrix.columns, stride: matrix.columns, transposed: transposed)
+    func pack(_ matrix: Matrix, transposed: Bool, precision: ProductPrecision = .float32) {
+        pack(matrix.values, rows: matrix.rows, columns: matrix.columns, stride: matrix.columns, transposed: transposed,
+             precision: precision)
     }
 
     /// Packs the `rows x columns` row-major matrix at `values` (row stride
-    /// `stride`), or with `transposed` its `columns x rows` transpose.
-    func pack(_ values: UnsafePointer<Float>, rows sourceRows: Int, columns sourceColumns: Int, stride: Int, transposed: Bool) {
+    /// `stride`), or with `transposed` its `columns x rows` transpose, in
+    /// `precision` where this machine runs it (else in float).
+    func pack(_ values: UnsafePointer<Float>, rows sourceRows: Int, columns sourceColumns: Int, stride: Int, transposed: Bool,
+              precision: ProductPrecision = .float32) {
         rows = transposed ? sourceColumns : sourceRows
         columns = transposed ? sourceRows : sourceColumns
-        let needed = recurrent_packed_size(Int32(rows), Int32(columns))
-        if needed > capacity {
-            storage?.deallocate()
-            storage = .allocate(capacity: needed)
-            capacity = needed
-        }
-        if transposed {
-            recurrent_pack_transposed(values, Int32(rows), Int32(columns), Int32(stride), storage!)
-        } else {
-            recurrent_pack(values, Int32(rows), Int32(columns), Int32(stride), storage!)
+        self.precision = precision.effective
+        let m = Int32(rows), k = Int32(columns), lda = Int32(stride)
+        switch self.precision {
+        case .float32:
+            let packed = reserve(&storage, &capacity, bytes: recurrent_packed_size(m, k) * 4).assumingMemoryBound(to: Float.self)
+            if transposed {
+                recurrent_pack_transposed(values, m, k, lda, packed)
+            } else {
+                recurrent_pack(values, m, k, lda, packed)
+            }
+        case .bfloat16:
+            let packed = reserve(&storage, &capacity, bytes: recurrent_packed_size_bf16(m, k) * 2)
+                .assumingMemoryBound(to: UInt16.self)
+            if transposed {
+                recurrent_pack_transposed_bf16(values, m, k, lda, packed)
+            } else {
+                recurrent_pack_bf16(values, m, k, lda, packed)
+            }
         }
     }
 
@@ -64,22 +78,36 @@ final class PackedWeights {
     /// the given row strides.
     func multiply(_ b: UnsafePointer<Float>, stride bStride: Int, into c: UnsafeMutablePointer<Float>, stride cStride: Int,
                   width: Int, accumulate: Bool) {
-        guard let product = kernels.table.packed_multiply, let storage else {
-            preconditionFailure("packed product unavailable or nothing packed")
+        guard let storage else { preconditionFailure("nothing packed") }
+        let m = Int32(rows), k = Int32(columns), n = Int32(width)
+        switch precision {
+        case .float32:
+            guard let product = kernels.table.packed_multiply else { preconditionFailure("packed product unavailable") }
+            let block = Int(RECURRENT_SCRATCH_COLUMNS)
+            let floats = columns * ((width + block - 1) / block) * block
+            let scratch = reserve(&scratch, &scratchCapacity, bytes: floats * 4).assumingMemoryBound(to: Float.self)
+            product(storage.assumingMemoryBound(to: Float.self), m, k, b, Int32(bStride), c, Int32(cStride), n,
+                    accumulate ? 1 : 0, scratch)
+        case .bfloat16:
+            let scratch = reserve(&scratch, &scratchCapacity, bytes: recurrent_scratch_size_bf16(k, n) * 4)
+                .assumingMemoryBound(to: UInt32.self)
+            recurrent_packed_multiply_bf16(storage.assumingMemoryBound(to: UInt16.self), m, k, b, Int32(bStride), c,
+                                           Int32(cStride), n, accumulate ? 1 : 0, scratch)
         }
-        let block = Int(RECURRENT_SCRATCH_COLUMNS)
-        let needed = columns * ((width + block - 1) / block) * block
-        if needed > scratchCapacity {
-            scratch?.deallocate()
-            scratch = .allocate(capacity: needed)
-            scratchCapacity = needed
-        }
-        product(storage, Int32(rows), Int32(columns), b, Int32(bStride), c, Int32(cStride), Int32(width),
-                accumulate ? 1 : 0, scratch!)
     }
 
-    /// Bytes a packed `rows x columns` matrix takes.
+    /// Bytes a packed `rows x columns` matrix takes in float.
     static func bytes(rows: Int, columns: Int) -> Int {
         recurrent_packed_size(Int32(rows), Int32(columns)) * MemoryLayout<Float>.size
+    }
+
+    /// `buffer`, grown to at least `bytes` (64-byte aligned; contents not kept).
+    private func reserve(_ buffer: inout UnsafeMutableRawPointer?, _ capacity: inout Int, bytes: Int) -> UnsafeMutableRawPointer {
+        if let buffer, bytes <= capacity { return buffer }
+        buffer?.deallocate()
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
+        buffer = grown
+        capacity = bytes
+        return grown
     }
 }

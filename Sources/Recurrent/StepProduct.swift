@@ -26,9 +26,14 @@ final class StepProduct {
 
     private var block: UnsafeMutablePointer<Float> { weights.values + firstRow * weights.columns }
 
-    /// Packs the current weights (a no-op without packing).
-    func prepare() {
-        packed?.pack(block, rows: rowCount, columns: weights.columns, stride: weights.columns, transposed: transposed)
+    /// Whether ``prepare(precision:)`` packs (else each step calls BLAS).
+    var packs: Bool { packed != nil }
+
+    /// Packs the current weights in `precision` where the machine runs it
+    /// (a no-op without packing).
+    func prepare(precision: ProductPrecision = .float32) {
+        packed?.pack(block, rows: rowCount, columns: weights.columns, stride: weights.columns, transposed: transposed,
+                     precision: precision)
     }
 
     /// `c = P · b`, or `c += P · b` with `accumulate`, where `P` is the block

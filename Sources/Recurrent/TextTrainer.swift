@@ -177,11 +177,11 @@ public final class TextTrainer: @unchecked Sendable {
             _ = streams.nextWindow(into: &grid, steps: options.sequenceLength)
         }
         if grid.steps > 0 && streams.offset == grid.steps { workers.forEach { $0.resetState() } }
-        let dropout = settings.dropout
+        let dropout = settings.dropout, precision = settings.productPrecision
         let cost: Double
         if workers.count == 1 {
             workers[0].random = random
-            workers[0].train(grid, dropout: dropout, sliced: false)
+            workers[0].train(grid, dropout: dropout, sliced: false, precision: precision)
             random = workers[0].random
             cost = workers[0].cost
         } else {
@@ -191,7 +191,7 @@ public final class TextTrainer: @unchecked Sendable {
             }
             let window = grid
             threads.run(workers.count) { index in
-                workers[index].train(window, dropout: dropout, sliced: true)
+                workers[index].train(window, dropout: dropout, sliced: true, precision: precision)
             }
             for worker in workers where worker.isReplica { worker.moveGradients(into: model.network) }
             cost = workers.reduce(0) { $0 + $1.cost }

@@ -62,28 +62,44 @@ extension WindowPass {
         }
         // Step t's gates pair with the hidden state of block t (the previous
         // step's); a GRU's candidate rows with r⊙h' instead.
-        MatrixProduct.gemm(transposeB: true, m: layer.forward.rowCount, n: size, k: total,
-                           a: gates.gradients, lda: total, b: buffers.hidden.values, ldb: stateStride,
-                           c: blocks.recurrentWeights.gradients, ldc: size, beta: 1)
+        accumulateWeightGradient(m: layer.forward.rowCount, n: size, k: total,
+                                 a: gates.gradients, lda: total, b: buffers.hidden.values, ldb: stateStride,
+                                 c: blocks.recurrentWeights.gradients, ldc: size)
         if layer.kind == .gru {
-            MatrixProduct.gemm(transposeB: true, m: size, n: size, k: total,
-                               a: gates.gradients + 2 * size * total, lda: total, b: buffers.resetHidden.values, ldb: total,
-                               c: blocks.recurrentWeights.gradients + 2 * size * size, ldc: size, beta: 1)
+            accumulateWeightGradient(m: size, n: size, k: total,
+                                     a: gates.gradients + 2 * size * total, lda: total, b: buffers.resetHidden.values, ldb: total,
+                                     c: blocks.recurrentWeights.gradients + 2 * size * size, ldc: size)
         }
-        MatrixProduct.gemm(transposeB: true, m: gateRows, n: layer.inputSize, k: total,
-                           a: gates.gradients, lda: total, b: input.values, ldb: input.stride,
-                           c: blocks.inputWeights.gradients, ldc: layer.inputSize, beta: 1)
+        accumulateWeightGradient(m: gateRows, n: layer.inputSize, k: total,
+                                 a: gates.gradients, lda: total, b: input.values, ldb: input.stride,
+                                 c: blocks.inputWeights.gradients, ldc: layer.inputSize)
         Activation.accumulateRowSums(gates.gradients, into: blocks.bias.gradients, rows: gateRows, columns: total)
+    }
+
+    /// `c[m x n] += a[m x k] · b[n x k]ᵀ`, a layer's weight gradient over the
+    /// window: in bfloat16 when this window's products are, else OpenBLAS.
+    private func accumulateWeightGradient(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                          b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if productsInBFloat16 {
+            gradientProduct.accumulate(a, stride: lda, times: b, stride: ldb, into: c, stride: ldc, m: m, n: n, k: k)
+        } else {
+            MatrixProduct.gemm(transposeB: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, beta: 1)
+        }
     }
 
     /// The gradient of layer `index`'s input, written where it came from: the
     /// layer below's outputs (through its dropout mask) or the embedding.
     func passDown(from index: Int, input: Strided, dropout: Bool) {
         let layer = layers[index], total = columns
-        MatrixProduct.gemm(transposeA: true, m: layer.inputSize, n: total, k: layer.gateCount * layer.hiddenSize,
-                           a: layer.blocks.inputWeights.values, lda: layer.inputSize,
-                           b: buffers[index].gates.gradients, ldb: total,
-                           c: input.gradients, ldc: input.stride, beta: 0)
+        if productsInBFloat16 {
+            layer.inputBackward.apply(buffers[index].gates.gradients, stride: total, into: input.gradients, stride: input.stride,
+                                      width: total, accumulate: false)
+        } else {
+            MatrixProduct.gemm(transposeA: true, m: layer.inputSize, n: total, k: layer.gateCount * layer.hiddenSize,
+                               a: layer.blocks.inputWeights.values, lda: layer.inputSize,
+                               b: buffers[index].gates.gradients, ldb: total,
+                               c: input.gradients, ldc: input.stride, beta: 0)
+        }
         if index > 0 && dropout {
             applyMaskToGradients(buffers[index].mask, from: buffers[index].droppedInput.gradients, into: outputs(of: index - 1))
         }

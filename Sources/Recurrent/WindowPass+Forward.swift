@@ -18,9 +18,13 @@ extension WindowPass {
             applyMask(buffers.mask, to: outputs(of: index - 1), into: buffers.droppedInput.values)
         }
         Activation.broadcast(blocks.bias.values, into: gates, rows: gateRows, columns: total)
-        MatrixProduct.gemm(m: gateRows, n: total, k: layer.inputSize,
-                           a: blocks.inputWeights.values, lda: layer.inputSize,
-                           b: input.values, ldb: input.stride, c: gates, ldc: total, beta: 1)
+        if productsInBFloat16 {
+            layer.inputForward.apply(input.values, stride: input.stride, into: gates, stride: total, width: total, accumulate: true)
+        } else {
+            MatrixProduct.gemm(m: gateRows, n: total, k: layer.inputSize,
+                               a: blocks.inputWeights.values, lda: layer.inputSize,
+                               b: input.values, ldb: input.stride, c: gates, ldc: total, beta: 1)
+        }
         let recurrent = recurrentProduct.values
         for step in 0..<steps {
             let offset = step * width

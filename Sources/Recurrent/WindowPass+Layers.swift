@@ -15,6 +15,10 @@ extension WindowPass {
         /// GRU: the candidate's `Wch · (r⊙h)` and its transpose.
         let candidateForward: StepProduct?
         let candidateBackward: StepProduct?
+        /// The input projection `Wx · x` and its transpose, used packed only
+        /// in bfloat16 (in float OpenBLAS's product of the whole window is as fast).
+        let inputForward: StepProduct
+        let inputBackward: StepProduct
 
         init(_ layer: any RecurrentLayer, packs: Bool) {
             inputSize = layer.inputSize
@@ -37,6 +41,9 @@ extension WindowPass {
             (forward, backward) = products[0]
             candidateForward = products.count > 1 ? products[1].forward : nil
             candidateBackward = products.count > 1 ? products[1].backward : nil
+            let gateRows = 0..<gateCount * hiddenSize
+            inputForward = StepProduct(weights: blocks.inputWeights, rows: gateRows, transposed: false, packs: packs)
+            inputBackward = StepProduct(weights: blocks.inputWeights, rows: gateRows, transposed: true, packs: packs)
         }
 
         var stepProducts: [StepProduct] { [forward, backward] + [candidateForward, candidateBackward].compactMap { $0 } }

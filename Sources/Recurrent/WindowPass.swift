@@ -28,6 +28,11 @@ final class WindowPass {
     let layers: [LayerPlan]
     /// Whether the step products use ``PackedWeights`` (else BLAS).
     let usesPackedWeights: Bool
+    /// Whether this window's layer products (step products, input
+    /// projections, weight gradients) run in bfloat16.
+    private(set) var productsInBFloat16 = false
+    /// The bfloat16 weight-gradient product's scratch.
+    let gradientProduct = GradientProductBF16()
     private(set) var width = 0
     private(set) var steps = 0
     private(set) var buffers: [LayerBuffers] = []
@@ -77,15 +82,25 @@ final class WindowPass {
     /// state): adds the gradient of the summed cross-entropy to the network's
     /// parameter gradients and returns that sum. No gradient flows into the
     /// carried state (truncated backpropagation through time).
-    func train(_ grid: SequenceGrid, carrying state: [LayerState], dropout: Float, random: inout RandomSource) -> Double {
+    /// `precision` is that of the step products and input projections
+    /// (``ProductPrecision``); the rest is float.
+    func train(_ grid: SequenceGrid, carrying state: [LayerState], dropout: Float, random: inout RandomSource,
+               precision: ProductPrecision = .float32) -> Double {
         precondition(state.count == layers.count, "one carried state per layer")
         prepare(width: grid.width, steps: grid.steps, dropout: dropout > 0)
         if steps == 0 { return 0 }
         if dropout > 0 { drawMasks(rate: dropout, random: &random) }
         grid.inputs.withUnsafeBufferPointer { embed($0) }
+        productsInBFloat16 = usesPackedWeights && precision.effective == .bfloat16
         if usesPackedWeights {
             // The weights stay fixed for the whole window.
-            for layer in layers { layer.stepProducts.forEach { $0.prepare() } }
+            for layer in layers {
+                layer.stepProducts.forEach { $0.prepare(precision: precision) }
+                if productsInBFloat16 {
+                    layer.inputForward.prepare(precision: .bfloat16)
+                    layer.inputBackward.prepare(precision: .bfloat16)
+                }
+            }
         }
         for index in layers.indices {
             load(state[index], into: buffers[index])

@@ -80,11 +80,12 @@ final class WindowWorker {
 
     /// Forward and backward of this worker's slice of `window`; gradients
     /// accumulate in `network`.
-    func train(_ window: SequenceGrid, dropout: Float, sliced: Bool) {
-        // Per thread, and scoped: workers run on Dispatch's shared threads.
+    func train(_ window: SequenceGrid, dropout: Float, sliced: Bool, precision: ProductPrecision = .float32) {
+        // Per thread, and scoped: workers run on the trainer's helper threads.
         FloatingPointMode.withSubnormalsFlushedToZero {
             if sliced { grid.copyColumns(columns, of: window) }
-            cost = windowPass.train(sliced ? grid : window, carrying: carried, dropout: dropout, random: &random)
+            cost = windowPass.train(sliced ? grid : window, carrying: carried, dropout: dropout, random: &random,
+                                    precision: precision)
         }
     }
 

@@ -29,11 +29,13 @@ struct PeerShape {
 }
 
 /// Runs the peer suite at `threadCounts`, shapes filtered by `only` (a substring of their names).
-@MainActor func runPeerSuite(corpus: String, threadCounts: [Int], only: String?) {
+/// `precision` is that of the products (``ProductPrecision``; bfloat16 runs
+/// only where the CPU has it, and the heading says what ran).
+@MainActor func runPeerSuite(corpus: String, threadCounts: [Int], only: String?, precision: ProductPrecision = .float32) {
     let text = benchText(corpus)
     let vocabulary = Vocabulary(sentences: [text])
     let textCorpus = try! TextCorpus(text: text, vocabulary: vocabulary, validationFraction: 0)
-    print("peer suite: text of \(textCorpus.training.count) characters, \(vocabulary.count) symbols; \(runs) runs of \(seconds) s; Adam")
+    print("peer suite: text of \(textCorpus.training.count) characters, \(vocabulary.count) symbols; \(runs) runs of \(seconds) s; Adam; products in \(precision.effective.rawValue)")
     print("       shape                      threads     median        min        max   GFLOP/s")
     for shape in PeerShape.all where only.map({ shape.name.contains($0) }) ?? true {
         for threads in threadCounts {
@@ -41,7 +43,7 @@ struct PeerShape {
             var random = RandomSource(seed: 1)
             let model = CharacterModel(vocabulary: vocabulary, generator: .lstm, hiddenSizes: [shape.hidden, shape.hidden],
                                        letterSize: 64, random: &random)
-            let settings = TrainingSettings(learningRate: 0.002, batchSize: shape.batch)
+            let settings = TrainingSettings(learningRate: 0.002, batchSize: shape.batch, productPrecision: precision)
             let trainer = TextTrainer(model: model, corpus: textCorpus, solver: Solver(optimizer: .adam), settings: settings,
                                       options: TextTrainingOptions(sequenceLength: shape.steps, validationInterval: 0,
                                                                    workers: threads),

@@ -46,6 +46,7 @@ var suite = "all"
 var only: String?
 var onlyWay: String?
 var peerThreads = [1, 2]
+var peerPrecision = ProductPrecision.float32
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -54,9 +55,15 @@ while let argument = arguments.next() {
     case "--only": only = arguments.next()
     case "--suite": suite = arguments.next() ?? suite
     case "--way": onlyWay = arguments.next()
+    case "--precision":
+        guard let value = arguments.next().flatMap(ProductPrecision.init(rawValue:)) else {
+            FileHandle.standardError.write(Data("error: --precision takes float32 or bfloat16\n".utf8))
+            exit(2)
+        }
+        peerPrecision = value
     case "--threads": peerThreads = (arguments.next() ?? "").split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 }
     default:
-        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|sample|peer|all] [--seconds S] [--runs N] [--only NAME] [--way single|blas|workers|validate] [--threads 1,2]\n".utf8))
+        FileHandle.standardError.write(Data("usage: recurrent-bench [--suite demo|batch|sample|peer|all] [--seconds S] [--runs N] [--only NAME] [--way single|blas|workers|validate] [--threads 1,2] [--precision float32|bfloat16]\n".utf8))
         exit(2)
     }
 }
@@ -185,7 +192,7 @@ if suite == "batch" || suite == "all" {
 }
 
 if suite == "peer" {
-    runPeerSuite(corpus: corpus, threadCounts: peerThreads, only: only)
+    runPeerSuite(corpus: corpus, threadCounts: peerThreads, only: only, precision: peerPrecision)
 }
 
 if suite == "sample" {

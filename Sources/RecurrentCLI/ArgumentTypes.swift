@@ -11,6 +11,7 @@ extension LearningRateSchedule.Shape: ExpressibleByArgument {}
 
 /// `--corpus`: how the data file is read (sentences or text).
 extension CorpusKind: ExpressibleByArgument {}
+extension ProductPrecision: ExpressibleByArgument {}
 
 /// `--hidden-sizes 20,20`: one positive size per layer, bottom layer first.
 struct HiddenSizes: Equatable, CustomStringConvertible {

@@ -103,6 +103,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Text corpus: stop after this many validations in a row without a new best (default: 0, never).")
     var earlyStop: Int?
 
+    @Option(help: "Text corpus: the operands' format in the large products: float32, or bfloat16 (sums stay float; about 1.3 times as fast for LSTM 2x512, where the CPU has AVX-512-BF16; float32 elsewhere) (default: float32, or the resumed model's).")
+    var precision: ProductPrecision?
+
     @Option(parsing: .unconditional, help: "Dropout rate on the inputs of upper layers and the decoder (default: 0).")
     var dropout: Float?
 
@@ -159,6 +162,10 @@ struct TrainCommand: ParsableCommand {
         let sampleRandom = seed.map { RandomSource(seed: $0 &+ 1) } ?? RandomSource()
         let run = try kind == .sentences ? sentenceRun(resumedStart) : textRun(resumedStart)
         let trainer = run.trainer
+        if kind == .text && run.settings.precision == .bfloat16 && !ProductPrecision.bfloat16IsAvailable {
+            StandardError.writeLine("note: this CPU has no AVX-512-BF16 (or RECURRENT_KERNELS is below avx512): "
+                                    + "the products run in float32")
+        }
 
         // Data-parallel workers are the parallelism; BLAS inside them stays single-threaded.
         let threads = threadCount
@@ -249,6 +256,7 @@ struct TrainCommand: ParsableCommand {
             + " (\(trainer.ticks) in all, epoch \(String(format: "%.2f", trainer.epoch)))"
             + ", perplexity \(String(format: "%.3f", outcome.medianPerplexity))"
             + ", \(threadsUsed(by: trainer)) thread\(threadsUsed(by: trainer) == 1 ? "" : "s")"
+            + ((trainer as? TextTrainer)?.settings.productPrecision.effective == .bfloat16 ? ", bfloat16 products" : "")
             + (trainer.bestValidation.map { ", best validation loss \(String(format: "%.4f", $0.loss)) at tick \($0.step)" } ?? "")
             + "; wrote \(out)"
     }

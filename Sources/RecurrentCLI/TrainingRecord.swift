@@ -19,6 +19,8 @@ struct TrainingRecord {
     var sequenceLength: Int?
     var validationFraction: Double?
     var learningRateDecay: Float?
+    /// Text corpora: the products' format, written when not float32.
+    var precision: ProductPrecision?
     /// Passes over the text so far, with the current pass's fraction: where
     /// `--resume` goes on reading.
     var epoch: Double?
@@ -39,6 +41,7 @@ struct TrainingRecord {
         if let sequenceLength { out += ",\"seq_length\":\(sequenceLength)" }
         if let validationFraction { out += ",\"val_fraction\":\(validationFraction)" }
         if let learningRateDecay { out += ",\"lr_decay\":\(learningRateDecay)" }
+        if let precision { out += ",\"precision\":\"\(precision.rawValue)\"" }
         if let epoch { out += ",\"epoch\":\(epoch)" }
         if let firstLoss { out += ",\"first_loss\":\"\(firstLoss)\"" }
         if let randomState {
@@ -64,6 +67,7 @@ struct TrainingRecord {
             sequenceLength = settings.sequenceLength
             validationFraction = settings.validationFraction
             learningRateDecay = Float(settings.learningRateDecay)
+            precision = settings.precision == .float32 ? nil : settings.precision
             epoch = trainer.epoch
         }
     }
@@ -124,6 +128,12 @@ struct TrainingRecord {
             validationFraction = fraction
         }
         if object["lr_decay"] != nil { learningRateDecay = try positive("lr_decay") }
+        if let value = object["precision"] {
+            guard let name = value as? String, let format = ProductPrecision(rawValue: name) else {
+                throw bad("precision", "must be \"float32\" or \"bfloat16\"")
+            }
+            precision = format
+        }
         if let value = object["epoch"] {
             guard let passes = Self.number(value), passes.isFinite, passes >= 0 else {
                 throw bad("epoch", "must be a number >= 0")

@@ -36,6 +36,7 @@ extension TrainCommand {
             workers: threadCount)
         settings.schedule = LearningRateSchedule(shape: lrSchedule ?? .constant, warmupTicks: warmupTicks ?? 0)
         settings.earlyStopPatience = earlyStop ?? 0
+        settings.precision = precision ?? record?.precision ?? .float32
         return settings
     }
 

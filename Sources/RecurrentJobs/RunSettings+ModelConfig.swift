@@ -14,5 +14,6 @@ extension RunSettings {
                   learningRate: learningRate, workers: workers)
         schedule = config.schedule
         earlyStopPatience = config.earlyStop
+        precision = config.precision
     }
 }

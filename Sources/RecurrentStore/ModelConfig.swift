@@ -32,6 +32,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var warmupTicks = 0
     /// Text corpora: stop after this many validations without a new best (0: never).
     public var earlyStop = 0
+    /// Text corpora: the operands' format in the large products.
+    public var precision = ProductPrecision.float32
 
     /// The schedule the run follows.
     public var schedule: LearningRateSchedule {
@@ -40,7 +42,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case generator, optimizer, regc, clipval, seed, corpus, dropout
-        case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop"
+        case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop", precision
         case hiddenSizes = "hidden_sizes"
         case letterSize = "letter_size"
         case batchSize = "batch_size"
@@ -91,6 +93,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             ?? .constant
         warmupTicks = try container.decodeIfPresent(Int.self, forKey: .warmupTicks) ?? 0
         earlyStop = try container.decodeIfPresent(Int.self, forKey: .earlyStop) ?? 0
+        precision = try container.decodeIfPresent(ProductPrecision.self, forKey: .precision) ?? .float32
     }
 
     /// The demo's defaults: LSTM [20, 20], letter size 5, RMSProp, regc 1e-6, clip 5.

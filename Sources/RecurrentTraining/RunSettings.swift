@@ -41,6 +41,9 @@ public struct RunSettings: Codable, Sendable, Equatable {
     /// Text corpora: stop after this many validations in a row without a
     /// new best (0: never).
     public var earlyStopPatience = 0
+    /// Text corpora: the operands' format in the large products (sentence
+    /// corpora always train in float32).
+    public var precision = ProductPrecision.float32
 
     public init(generator: Generator = .lstm, hiddenSizes: [Int] = [20, 20], letterSize: Int = 5,
                 optimizer: Optimizer = .rmsprop, regc: Double = 1e-6, clipval: Double = 5, seed: UInt64? = nil,
@@ -68,7 +71,8 @@ public struct RunSettings: Codable, Sendable, Equatable {
     /// The engine's settings for a tick at the set rate.
     public var trainingSettings: TrainingSettings {
         TrainingSettings(learningRate: Float(learningRate), regc: Float(regc), clipval: Float(clipval),
-                         batchSize: batchSize, dropout: Float(dropout))
+                         batchSize: batchSize, dropout: Float(dropout),
+                         productPrecision: corpus == .text ? precision : .float32)
     }
 
     /// The engine's text-corpus options, with ``workers``.

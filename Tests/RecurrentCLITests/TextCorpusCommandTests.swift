@@ -68,6 +68,26 @@ struct TextCorpusCommandTests {
         #expect(bad.status != 0 && bad.stderr.contains("linear"), "\(bad.stderr)")
     }
 
+    @Test("--precision bfloat16 trains, says so where the CPU has AVX-512-BF16, and is kept for --resume")
+    func bfloat16Products() throws {
+        let workspace = try Workspace()
+        let output = try Self.trainBook(in: workspace, "--batch-size", "16", "--val-interval", "50", "--threads", "1",
+                                        "--hidden-sizes", "32", "--precision", "bfloat16", "--ticks", "200")
+        try #require(output.status == 0, "train failed: \(output.stderr)")
+        #expect(output.stdout.contains(", bfloat16 products") == ProductPrecision.bfloat16IsAvailable, "\(output.stdout)")
+        #expect(output.stderr.contains("no AVX-512-BF16") == !ProductPrecision.bfloat16IsAvailable, "\(output.stderr)")
+        let training = try #require(workspace.json("book.json")["training"] as? [String: Any])
+        #expect(training["precision"] as? String == "bfloat16")
+        let loss = try #require(output.stdout.firstMatch(of: /best validation loss ([0-9.]+)/).flatMap { Double($0.1) })
+        #expect(loss < 2, "trained well below a uniform guess (about 3.2): \(output.stdout)")
+        let resumed = try workspace.run(["train", "--data", "book.txt", "--resume", "book.json", "--ticks", "10",
+                                         "--threads", "1", "--out", "more.json"])
+        try #require(resumed.status == 0, "resume failed: \(resumed.stderr)")
+        #expect((try workspace.json("more.json")["training"] as? [String: Any])?["precision"] as? String == "bfloat16")
+        let bad = try Self.trainBook(in: workspace, "--precision", "float16")
+        #expect(bad.status != 0 && bad.stderr.contains("float16"), "\(bad.stderr)")
+    }
+
     @Test("--threads defaults to the cores the process may run on")
     func threadsDefaultToTheAvailableCores() throws {
         let workspace = try Workspace()

@@ -36,6 +36,8 @@ struct BadInputTests {
         Case(name: "unknown schedule", body: model("\"lr_schedule\":\"linear\",\"max_ticks\":10"), status: 422, code: "invalid_value", field: "lr_schedule"),
         Case(name: "cosine without max_ticks", body: model("\"lr_schedule\":\"cosine\""), status: 422, code: "invalid_value", field: "lr_schedule"),
         Case(name: "negative warm-up", body: model("\"warmup_ticks\":-1"), status: 422, code: "invalid_value", field: "warmup_ticks"),
+        Case(name: "unknown precision", body: model("\"precision\":\"float16\""), status: 422, code: "invalid_value", field: "precision"),
+        Case(name: "precision wrong type", body: model("\"precision\":16"), status: 400, code: "invalid_type", field: "precision"),
         Case(name: "early_stop too large", body: model("\"early_stop\":100001"), status: 422, code: "invalid_value", field: "early_stop"),
         Case(name: "early_stop wrong type", body: model("\"early_stop\":\"3\""), status: 400, code: "invalid_type", field: "early_stop"),
         Case(name: "hidden size 0", body: model("\"hidden_sizes\":[0]").replacingOccurrences(of: "\"hidden_sizes\":[8],", with: ""), status: 422, code: "invalid_value", field: "hidden_sizes[0]"),

@@ -115,6 +115,37 @@ struct TextCorpusServiceTests {
         }
     }
 
+    /// `precision: bfloat16` is kept with the model, trains (in bfloat16
+    /// where the CPU has AVX-512-BF16, else in float32) to the float job's
+    /// level, and survives an export and import; a sentence model shows none.
+    @Test func aBFloat16TextJobTrainsAndKeepsItsPrecision() async throws {
+        let server = try await TestServer(store: .sqlite)
+        try await server.run { client in
+            let settings: [String: Any] = ["generator": "lstm", "hidden_sizes": [32], "batch_size": 16, "dropout": 0,
+                                           "max_ticks": 200]
+            let half = try await client.create(Self.textModel(settings.merging(["precision": "bfloat16"]) { $1 }))
+            let full = try await client.create(Self.textModel(settings))
+            var losses: [Double] = []
+            for (id, precision) in [(half, "bfloat16"), (full, "float32")] {
+                let done = try await client.waitForModel(id, timeout: 90) { status($0) == "succeeded" }
+                let config = try #require(done["config"] as? [String: Any])
+                #expect(config["precision"] as? String == precision)
+                losses.append(try #require(done["best_validation_loss"] as? Double, "\(done)"))
+            }
+            // A uniform guess scores about 3.2 nats here; both train to about 1.
+            #expect(losses[0] < 2 && abs(losses[0] - losses[1]) < 0.1 * losses[1], "validation losses \(losses)")
+            let file = try await client.get("/api/models/\(half)/export").json
+            #expect((file["training"] as? [String: Any])?["precision"] as? String == "bfloat16")
+            let imported = try await client.post("/api/models/import", file)
+            try #require(imported.status == .created, "\(imported.text)")
+            #expect((imported.json["config"] as? [String: Any])?["precision"] as? String == "bfloat16")
+            let sentences = try await client.create(["name": "lines", "text": TestServer.corpus, "hidden_sizes": [8],
+                                                     "max_ticks": 5])
+            let config = try #require(try await client.model(sentences)["config"] as? [String: Any])
+            #expect(config["precision"] == nil, "sentence corpora always train in float32")
+        }
+    }
+
     /// Pausing used to send a text job back to the start of its text when it
     /// resumed (its epoch fell to 0) and to undo the learning-rate decay.
     @Test(arguments: StoreKind.allCases) func resumingATextJobKeepsItsPlaceAndItsDecayedRate(store: StoreKind) async throws {

@@ -7,6 +7,7 @@
 // module; this header describes the table both fill in.
 
 #include <stddef.h>
+#include <stdint.h>
 
 #pragma clang assume_nonnull begin
 
@@ -37,6 +38,43 @@ void recurrent_pack(const float *a, int m, int k, int lda, float *packed);
 /// Packs the transpose of the `k x m` row-major matrix `a` (row stride
 /// `lda`): the result is the packed `m x k` matrix `aᵀ`.
 void recurrent_pack_transposed(const float *a, int m, int k, int lda, float *packed);
+
+/// Whether this CPU and operating system run AVX-512-BF16 (`vdpbf16ps`) as
+/// well as the AVX-512 level: the bfloat16 packed product below. Always 0 off x86-64.
+int recurrent_cpu_has_bf16(void);
+
+/// bf16 values a bfloat16-packed `m x k` matrix takes (`m` rounded up to
+/// whole panels, `k` to an even count).
+size_t recurrent_packed_size_bf16(int m, int k);
+
+/// Packs the `m x k` row-major matrix `a` (row stride `lda`) in bfloat16
+/// (rounded to nearest, ties to even) for recurrent_packed_multiply_bf16:
+/// for each panel of `RECURRENT_PANEL_ROWS` rows, for each pair of columns,
+/// each row's two values side by side, row after row; rows past `m` and the
+/// column past an odd `k` are zero.
+void recurrent_pack_bf16(const float *a, int m, int k, int lda, uint16_t *packed);
+
+/// The same for the transpose of the `k x m` row-major matrix `a`.
+void recurrent_pack_transposed_bf16(const float *a, int m, int k, int lda, uint16_t *packed);
+
+/// 32-bit words of scratch recurrent_packed_multiply_bf16 needs for `k` and `n`.
+size_t recurrent_scratch_size_bf16(int k, int n);
+
+/// `c[m x n] (+)= packed · b[k x n]` for a matrix packed by
+/// recurrent_pack_bf16: `b`'s values are rounded to bfloat16 as they are
+/// gathered into `scratch`, the products are summed in float. Only where
+/// recurrent_cpu_has_bf16() is 1.
+void recurrent_packed_multiply_bf16(const uint16_t *packed, int m, int k, const float *b, int ldb, float *c, int ldc,
+                                    int n, int accumulate, uint32_t *scratch);
+
+/// 32-bit words of scratch recurrent_multiply_transposed_bf16 needs for `n`.
+size_t recurrent_gradient_scratch_size_bf16(int n);
+
+/// `c[m x n] += a[m x k] · b[n x k]ᵀ` (a weight gradient), row-major with
+/// the given row strides, with both operands rounded to bfloat16 and the
+/// products summed in float. Only where recurrent_cpu_has_bf16() is 1.
+void recurrent_multiply_transposed_bf16(const float *a, int lda, const float *b, int ldb, float *c, int ldc, int m,
+                                        int n, int k, uint32_t *scratch);
 
 /// One level's kernels. Shapes, strides and meaning are those of the Swift
 /// functions that dispatch to them (LSTMStep, GRUStep, RNNStep, Activation,

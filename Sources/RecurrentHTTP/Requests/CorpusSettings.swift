@@ -3,7 +3,7 @@ import RecurrentStore
 
 /// How a corpus is trained: `corpus`, `batch_size`, `seq_length`,
 /// `val_fraction`, `val_interval`, `lr_decay`, `dropout`, `lr_schedule`,
-/// `warmup_ticks` and `early_stop`, all optional.
+/// `warmup_ticks`, `early_stop` and `precision`, all optional.
 struct CorpusSettings: Decodable, Sendable {
     var corpus: String?
     var batchSize: Int?
@@ -15,12 +15,13 @@ struct CorpusSettings: Decodable, Sendable {
     var learningRateSchedule: String?
     var warmupTicks: Int?
     var earlyStop: Int?
+    var precision: String?
 
     enum CodingKeys: String, CodingKey {
         case corpus, dropout
         case batchSize = "batch_size", sequenceLength = "seq_length", validationInterval = "val_interval"
         case validationFraction = "val_fraction", learningRateDecay = "lr_decay"
-        case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop"
+        case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop", precision
     }
 
     init() {}
@@ -37,13 +38,14 @@ struct CorpusSettings: Decodable, Sendable {
         learningRateSchedule = try values.string(.learningRateSchedule)
         warmupTicks = try values.integer(.warmupTicks)
         earlyStop = try values.integer(.earlyStop)
+        precision = try values.string(.precision)
     }
 
     /// Whether none of the settings is given.
     var isEmpty: Bool {
         corpus == nil && batchSize == nil && sequenceLength == nil && validationInterval == nil
             && validationFraction == nil && dropout == nil && learningRateDecay == nil
-            && learningRateSchedule == nil && warmupTicks == nil && earlyStop == nil
+            && learningRateSchedule == nil && warmupTicks == nil && earlyStop == nil && precision == nil
     }
 
     /// The settings checked and written into `config` (a text corpus
@@ -93,6 +95,12 @@ struct CorpusSettings: Decodable, Sendable {
         if let earlyStop {
             try ServiceLimits.checkInteger(earlyStop, in: ServiceLimits.earlyStopValidations, field: "early_stop")
             config.earlyStop = earlyStop
+        }
+        if let precision {
+            guard let format = ProductPrecision(rawValue: precision) else {
+                throw APIError.invalid("precision", "must be one of float32, bfloat16 (got \(precision.debugDescription))")
+            }
+            config.precision = format
         }
     }
 }

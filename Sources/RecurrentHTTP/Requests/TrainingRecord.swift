@@ -19,6 +19,7 @@ struct TrainingRecord: Codable, Sendable {
         case maxTicks = "max_ticks", batchSize = "batch_size", sequenceLength = "seq_length"
         case validationFraction = "val_fraction", validationInterval = "val_interval", learningRateDecay = "lr_decay"
         case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop"
+        case precision
     }
 
     init(settings: TrainingSettingsInput, corpusSettings: CorpusSettings, optimizer: String, ticks: Int, randomState: [String]?) {
@@ -47,6 +48,7 @@ struct TrainingRecord: Codable, Sendable {
         if config.learningRateSchedule != .constant { corpus.learningRateSchedule = config.learningRateSchedule.rawValue }
         if config.warmupTicks != 0 { corpus.warmupTicks = config.warmupTicks }
         if config.earlyStop != 0 { corpus.earlyStop = config.earlyStop }
+        if config.precision != .float32 { corpus.precision = config.precision.rawValue }
         if config.corpus == .text {
             corpus.sequenceLength = config.sequenceLength
             corpus.validationFraction = config.validationFraction
@@ -89,5 +91,6 @@ struct TrainingRecord: Codable, Sendable {
         try put(corpusSettings.learningRateSchedule, .learningRateSchedule)
         try put(corpusSettings.warmupTicks, .warmupTicks)
         try put(corpusSettings.earlyStop, .earlyStop)
+        try put(corpusSettings.precision, .precision)
     }
 }

@@ -127,6 +127,7 @@ struct ConfigResponse: Encodable, Sendable {
         case sequenceLength = "seq_length", validationFraction = "val_fraction", validationInterval = "val_interval"
         case learningRateDecay = "lr_decay"
         case learningRateSchedule = "lr_schedule", warmupTicks = "warmup_ticks", earlyStop = "early_stop"
+        case precision
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -144,6 +145,7 @@ struct ConfigResponse: Encodable, Sendable {
         try values.encode(config.warmupTicks, forKey: .warmupTicks)
         try values.encode(config.earlyStop, forKey: .earlyStop)
         if config.corpus == .text {
+            try values.encode(config.precision.rawValue, forKey: .precision)
             try values.encode(config.sequenceLength, forKey: .sequenceLength)
             try values.encode(config.validationFraction, forKey: .validationFraction)
             try values.encode(config.validationInterval, forKey: .validationInterval)
