@@ -10,7 +10,7 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq"))), apply_to = function)
 
 #define KERNEL(name) name##_avx512
-#define VECTOR_LOOP _Pragma("clang loop vectorize(assume_safety) vectorize_width(16) interleave_count(1)")
+#define VECTOR_LOOP _Pragma("clang loop vectorize(assume_safety) vectorize_width(16) interleave_count(1) vectorize_predicate(enable)")
 #pragma clang fp contract(fast)
 
 #include "bodies/kernel_math.h"

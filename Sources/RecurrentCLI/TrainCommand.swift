@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Size of the letter embedding (default: 5).")
     var letterSize: Int?
 
-    @Option(parsing: .unconditional, help: "Solver step size (default: 0.01; 0.002 with --corpus text, where models of 512 units and more also want --optimizer adam).")
+    @Option(parsing: .unconditional, help: "Solver step size (default: 0.01; with --corpus text and Adam 0.002 x sqrt(512 / widest layer), at most 0.01, e.g. 0.004 for 128 units, with RMSProp 0.002).")
     var learningRate: Float?
 
     @Option(parsing: .unconditional, help: "L2 regularisation strength (default: 1e-6).")
@@ -64,7 +64,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Gradients are clipped to [-clipval, clipval] (default: 5).")
     var clipval: Float?
 
-    @Option(help: "Solver (default: rmsprop, or the resumed model's).")
+    @Option(help: "Solver (default: rmsprop; adam with --corpus text; or the resumed model's).")
     var optimizer: Optimizer?
 
     @Option(parsing: .unconditional, help: "Ticks to run (default: \(defaultTicks) unless --seconds is given).")

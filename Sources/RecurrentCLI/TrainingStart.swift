@@ -16,10 +16,12 @@ extension TrainCommand {
     private func runSettings(_ record: TrainingRecord?, model: CharacterModel?, optimizer: Optimizer,
                              kind: CorpusKind) -> RunSettings {
         let defaults = TrainingSettings(), text = TextTrainingOptions()
-        let defaultRate = kind == .text ? Float(TrainingSettings.textDefaultLearningRate) : defaults.learningRate
+        let sizes = model?.hiddenSizes ?? hiddenSizes?.sizes ?? [20, 20]
+        let defaultRate = kind == .text
+            ? Float(TrainingSettings.textDefaultLearningRate(hiddenSizes: sizes, optimizer: optimizer)) : defaults.learningRate
         var settings = RunSettings(
             generator: model?.generator ?? generator ?? .lstm,
-            hiddenSizes: model?.hiddenSizes ?? hiddenSizes?.sizes ?? [20, 20],
+            hiddenSizes: sizes,
             letterSize: model?.letterSize ?? letterSize ?? 5,
             optimizer: optimizer,
             regc: Double(regc ?? record?.regc ?? defaults.regc),
@@ -45,7 +47,9 @@ extension TrainCommand {
     }
 
     func fresh(vocabulary: Vocabulary, kind: CorpusKind) -> Start {
-        let settings = runSettings(nil, model: nil, optimizer: optimizer ?? .rmsprop, kind: kind)
+        let settings = runSettings(nil, model: nil,
+                                   optimizer: optimizer ?? (kind == .text ? TrainingSettings.textDefaultOptimizer : .rmsprop),
+                                   kind: kind)
         return Start(settings: settings, start: .fresh(settings, vocabulary: vocabulary))
     }
 

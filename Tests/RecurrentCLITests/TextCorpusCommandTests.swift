@@ -121,7 +121,9 @@ struct TextCorpusCommandTests {
         #expect(training["corpus"] as? String == "text")
         #expect(training["batch_size"] as? Int == 4)
         #expect(training["seq_length"] as? Int == 16)
-        #expect(training["learning_rate"] as? Double == 0.002, "a text's default learning rate")
+        // A text's default solver and rate: Adam, 0.002 × √(512 / 16) capped at 0.01.
+        #expect(training["optimizer"] as? String == "adam")
+        #expect(training["learning_rate"] as? Double == 0.01, "a text's default learning rate")
 
         let best = try ModelFile.load(workspace.data("book.best.json"))
         #expect(best.model.vocabulary == loaded.model.vocabulary)

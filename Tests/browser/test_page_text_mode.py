@@ -101,12 +101,15 @@ def test_text_file_shows_its_size_characters_and_validation_split(page, files):
     assert not page.find_element(By.ID, "corpus").is_displayed()
     wait_for(page, lambda d: "1 MB" in text(d, "text-limit"), "the server's corpus limit")
     assert "1,000,000 bytes" in text(page, "text-limit")
-    # The defaults of `recurrent train --corpus text`.
+    # The defaults of `recurrent train --corpus text`; the learning rate is
+    # left to the server, which sizes it for the model.
     defaults = {"text-batch": "32", "text-window": "64", "text-val-fraction": "0.05", "text-val-interval": "200",
-                "text-lr": "0.002", "text-decay": "1", "text-dropout": "0", "text-letter": "5"}
+                "text-lr": "", "text-decay": "1", "text-dropout": "0", "text-letter": "5"}
     for element_id, value in defaults.items():
         assert page.find_element(By.ID, element_id).get_attribute("value") == value, element_id
-    assert page.find_element(By.ID, "text-optimizer").get_attribute("value") == "rmsprop"
+    assert page.find_element(By.ID, "text-lr").get_attribute("placeholder") == "auto"
+    assert page.find_element(By.ID, "text-optimizer").get_attribute("value") == "adam"
+    assert page.find_element(By.ID, "text-precision").get_attribute("value") == "float32"
 
     path = files / "walks.txt"
     path.write_text(TEXT, encoding="utf-8")
@@ -153,7 +156,7 @@ def test_training_draws_validation_points_and_marks_the_best_step(page, server, 
     for element_id, value in {"text-hidden": "24", "text-letter": "8", "text-batch": "8", "text-window": "32",
                               "text-val-interval": "100", "text-lr": "0.01", "text-ticks": "500",
                               "text-schedule": "cosine", "text-warmup": "50", "text-early-stop": "20",
-                              "text-name": "text run A"}.items():
+                              "text-precision": "bfloat16", "text-name": "text run A"}.items():
         set_value(page, element_id, value)
     before = current_id(page)
     click(page, "btn-learn")
@@ -165,6 +168,8 @@ def test_training_draws_validation_points_and_marks_the_best_step(page, server, 
     assert model["max_ticks"] == 500 and model["learning_rate"] == pytest.approx(0.01)
     # The schedule and early stopping of the speed work reach the model too.
     assert (model["config"]["lr_schedule"], model["config"]["warmup_ticks"], model["config"]["early_stop"]) == ("cosine", 50, 20)
+    # So does the products' format (bfloat16 where the server's CPU has it, float32 elsewhere).
+    assert model["config"]["precision"] == "bfloat16"
 
     wait_for(page, lambda d: len(chart_points(d)) >= 2, "two validation points on the chart", timeout=60)
     wait_for(page, lambda d: http_json(server, "GET", f"/api/models/{model_id}")["status"] == "succeeded",

@@ -12,7 +12,7 @@ export const TEXT_NUMBERS = [
 export const TEXT_INPUTS = Object.fromEntries([
   ...TEXT_NUMBERS,
   ['generator', 'text-generator'], ['hidden_sizes', 'text-hidden'], ['optimizer', 'text-optimizer'],
-  ['lr_schedule', 'text-schedule'],
+  ['lr_schedule', 'text-schedule'], ['precision', 'text-precision'],
   ['name', 'text-name'], ['text', 'text-corpus'],
 ]);
 
@@ -20,6 +20,7 @@ export const TEXT_LABELS = {
   batch_size: 'Batch size', seq_length: 'Window length', val_fraction: 'Validation fraction',
   val_interval: 'Validate every', lr_decay: 'Decay per pass', dropout: 'Dropout', max_ticks: 'Stop after',
   optimizer: 'Optimizer', lr_schedule: 'Rate schedule', warmup_ticks: 'Warm-up', early_stop: 'Early stop',
+  precision: 'Products',
 };
 
 export function textMode() { return document.getElementById('input-card')?.dataset.mode === 'text'; }

@@ -30,7 +30,7 @@ function textBody(state, { forEstimate = false } = {}) {
   }
   const body = {
     corpus: 'text', ...(uploaded ? { corpus_id: uploaded.id } : { text }), generator: $('text-generator').value, hidden_sizes: hidden,
-    optimizer: $('text-optimizer').value, lr_schedule: $('text-schedule').value,
+    optimizer: $('text-optimizer').value, lr_schedule: $('text-schedule').value, precision: $('text-precision').value,
   };
   if (!forEstimate) body.sample_temperature = currentTemperature();
   for (const [key, id] of NUMBERS) {
@@ -125,6 +125,7 @@ export function showTextShape(model) {
   set('text-schedule', config.lr_schedule);
   set('text-warmup', config.warmup_ticks);
   set('text-early-stop', config.early_stop);
+  set('text-precision', config.precision);
   if (Number.isFinite(model.learning_rate)) $('text-lr').value = String(model.learning_rate);
 }
 

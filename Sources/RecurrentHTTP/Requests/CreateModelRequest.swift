@@ -73,12 +73,15 @@ struct CreateModelRequest: Decodable, Sendable {
             clipval: try settings.checkedClipval(default: demo.clipval),
             seed: try settings.checkedSeed())
         try corpusSettings.apply(to: &config, limits: limits)
+        // A text trains with Adam unless told otherwise (TrainingSettings.textDefaultOptimizer).
+        if optimizer == nil && config.corpus == .text { config.optimizer = TrainingSettings.textDefaultOptimizer }
         return config
     }
 
     /// The settings that may change later, checked.
     func mutableSettings(for config: ModelConfig) throws(APIError) -> MutableSettings {
-        let defaultRate = config.corpus == .text ? TrainingSettings.textDefaultLearningRate : 0.01
+        let defaultRate = config.corpus == .text
+            ? TrainingSettings.textDefaultLearningRate(hiddenSizes: config.hiddenSizes, optimizer: config.optimizer) : 0.01
         let maxTicks = try settings.checkedMaxTicks()
         // The cosine's budget is max_ticks.
         if config.learningRateSchedule == .cosine && maxTicks == nil {
