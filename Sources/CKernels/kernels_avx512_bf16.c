@@ -130,32 +130,83 @@ void recurrent_packed_multiply_bf16(const uint16_t *packed, int m, int k, const 
     }
 }
 
+/// Transposes the 16 x 16 matrix of 32-bit words held one row a register:
+/// interleaving words, then pairs of words, then 128-bit quarters twice.
+static inline void transpose16(__m512i *r) {
+    __m512i a[16], b[16], c[16];
+    for (int i = 0; i < 16; i += 2) {
+        a[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        a[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    // b[4g + j]: rows 4g..4g+3 of columns j, j+4, j+8, j+12 (one per quarter).
+    for (int g = 0; g < 4; g++) {
+        __m512i *in = a + 4 * g, *o = b + 4 * g;
+        o[0] = _mm512_unpacklo_epi64(in[0], in[2]);
+        o[1] = _mm512_unpackhi_epi64(in[0], in[2]);
+        o[2] = _mm512_unpacklo_epi64(in[1], in[3]);
+        o[3] = _mm512_unpackhi_epi64(in[1], in[3]);
+    }
+    // c[8h + 2j (+1)]: rows 8h..8h+7 of columns j, j+8 (and j+4, j+12).
+    for (int h = 0; h < 2; h++) {
+        for (int j = 0; j < 4; j++) {
+            c[8 * h + 2 * j] = _mm512_shuffle_i32x4(b[8 * h + j], b[8 * h + 4 + j], 0x88);
+            c[8 * h + 2 * j + 1] = _mm512_shuffle_i32x4(b[8 * h + j], b[8 * h + 4 + j], 0xdd);
+        }
+    }
+    for (int j = 0; j < 4; j++) {
+        r[j] = _mm512_shuffle_i32x4(c[2 * j], c[8 + 2 * j], 0x88);           // column j
+        r[j + 8] = _mm512_shuffle_i32x4(c[2 * j], c[8 + 2 * j], 0xdd);       // column j + 8
+        r[j + 4] = _mm512_shuffle_i32x4(c[2 * j + 1], c[8 + 2 * j + 1], 0x88);  // column j + 4
+        r[j + 12] = _mm512_shuffle_i32x4(c[2 * j + 1], c[8 + 2 * j + 1], 0xdd); // column j + 12
+    }
+}
+
 /// Rows `x`, `x + ld`, … (`count` of them, at most 16) from inner column
 /// `start` on, `pairs` pairs of columns (those past `k` as zeros), as bf16
 /// pairs lane by lane: `out[pair * 16 + lane]` holds row `lane`'s columns
 /// `start + 2 pair` (lower half) and `start + 2 pair + 1`; lanes past `count`
 /// are zero. The layout of a packed panel and of a gathered column block.
 static void gather_rows(const float *x, int ld, int count, int k, int start, int pairs, uint32_t *out) {
-    uint32_t words[16] __attribute__((aligned(64)));
-    for (int lane = 0; lane < PANEL; lane++) {
-        if (lane >= count) {
-            for (int pair = 0; pair < pairs; pair++) out[pair * PANEL + lane] = 0;
-            continue;
+    for (int pair = 0; pair < pairs; pair += 16) {
+        int group = pairs - pair < 16 ? pairs - pair : 16;
+        int available = k - (start + 2 * pair);
+        if (available > 2 * group) available = 2 * group;
+        __mmask16 low = available >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << available) - 1);
+        __mmask16 high = available >= 32 ? (__mmask16)0xffff
+                       : available > 16 ? (__mmask16)((1u << (available - 16)) - 1) : (__mmask16)0;
+        // Row `lane`'s 16 pairs as 16 words (element t of the conversion is
+        // column 2 pair + t, so word q is pair q), then transposed so that
+        // each pair's 16 lanes are one vector.
+        __m512i rows[16];
+        for (int lane = 0; lane < PANEL; lane++) {
+            if (lane >= count) {
+                rows[lane] = _mm512_setzero_si512();
+                continue;
+            }
+            const float *row = x + (size_t)lane * ld + start + 2 * pair;
+            __m512 first = _mm512_maskz_loadu_ps(low, row), second = _mm512_maskz_loadu_ps(high, row + 16);
+            rows[lane] = (__m512i)_mm512_cvtne2ps_pbh(second, first);
         }
-        const float *row = x + (size_t)lane * ld + start;
-        for (int pair = 0; pair < pairs; pair += 16) {
-            int group = pairs - pair < 16 ? pairs - pair : 16;
-            int available = k - (start + 2 * pair);
-            if (available > 2 * group) available = 2 * group;
-            __mmask16 low = available >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << available) - 1);
-            __mmask16 high = available >= 32 ? (__mmask16)0xffff
-                           : available > 16 ? (__mmask16)((1u << (available - 16)) - 1) : (__mmask16)0;
-            __m512 first = _mm512_maskz_loadu_ps(low, row + 2 * pair);
-            __m512 second = _mm512_maskz_loadu_ps(high, row + 2 * pair + 16);
-            // Element t of the result is column 2 pair + t: word q is the pair q.
-            _mm512_store_si512(words, (__m512i)_mm512_cvtne2ps_pbh(second, first));
-            for (int q = 0; q < group; q++) out[(pair + q) * PANEL + lane] = words[q];
-        }
+        transpose16(rows);
+        for (int q = 0; q < group; q++) _mm512_storeu_si512(out + (size_t)(pair + q) * PANEL, rows[q]);
+    }
+}
+
+void recurrent_pack_bf16(const float *a, int m, int k, int lda, uint16_t *packed) {
+    int pairs = (k + 1) / 2;
+    for (int first = 0; first < m; first += PANEL) {
+        int rows = m - first < PANEL ? m - first : PANEL;
+        gather_rows(a + (size_t)first * lda, lda, rows, k, 0, pairs, (uint32_t *)(packed + (size_t)first * 2 * pairs));
+    }
+}
+
+void recurrent_pack_transposed_bf16(const float *a, int m, int k, int lda, uint16_t *packed) {
+    int pairs = (k + 1) / 2;
+    for (int first = 0; first < m; first += PANEL) {
+        int rows = m - first < PANEL ? m - first : PANEL;
+        uint32_t *panel = (uint32_t *)(packed + (size_t)first * 2 * pairs);
+        // Rows 2 pair and 2 pair + 1 of `a` hold the panel's pairs side by side.
+        for (int pair = 0; pair < pairs; pair++) gather_pair(a, lda, k, 2 * pair, first, rows, panel + (size_t)pair * PANEL);
     }
 }
 
@@ -186,6 +237,16 @@ void recurrent_multiply_transposed_bf16(const float *a, int lda, const float *b,
 
 #pragma clang attribute pop
 #else
+void recurrent_pack_bf16(const float *a, int m, int k, int lda, uint16_t *packed) {
+    (void)a; (void)m; (void)k; (void)lda; (void)packed;
+    __builtin_trap();  // recurrent_cpu_has_bf16() is 0 off x86-64
+}
+
+void recurrent_pack_transposed_bf16(const float *a, int m, int k, int lda, uint16_t *packed) {
+    (void)a; (void)m; (void)k; (void)lda; (void)packed;
+    __builtin_trap();
+}
+
 void recurrent_multiply_transposed_bf16(const float *a, int lda, const float *b, int ldb, float *c, int ldc, int m,
                                         int n, int k, uint32_t *scratch) {
     (void)a; (void)lda; (void)b; (void)ldb; (void)c; (void)ldc; (void)m; (void)n; (void)k; (void)scratch;

@@ -48,7 +48,8 @@ int recurrent_cpu_has_bf16(void);
 size_t recurrent_packed_size_bf16(int m, int k);
 
 /// Packs the `m x k` row-major matrix `a` (row stride `lda`) in bfloat16
-/// (rounded to nearest, ties to even) for recurrent_packed_multiply_bf16:
+/// (rounded to nearest, ties to even) for recurrent_packed_multiply_bf16,
+/// only where recurrent_cpu_has_bf16() is 1:
 /// for each panel of `RECURRENT_PANEL_ROWS` rows, for each pair of columns,
 /// each row's two values side by side, row after row; rows past `m` and the
 /// column past an odd `k` are zero.
