@@ -23,6 +23,7 @@ static void panel_product(const float *panel, int rows, int k, const float *b, i
                           int columns, int accumulate);
 
 #include "bodies/packed_product.h"
+#include "bodies/transpose16.h"
 
 /// The inner loop of a panel times `columns` columns, `columns` a constant
 /// at each call below so that the loop over them unrolls and every
@@ -54,9 +55,18 @@ static void panel_product(const float *panel, int rows, int k, const float *b, i
 #undef PANEL_CASE
         default: break;
     }
-    float block[PANEL * COLUMNS] __attribute__((aligned(64)));
-    for (int j = 0; j < columns; j++) _mm512_store_ps(block + j * PANEL, sums[j]);
-    write_panel(block, rows, c, ldc, columns, accumulate);
+    // Column j's sums are one register: transposed, row r's are, and each
+    // row is written (or added) with one masked store.
+    __m512i lanes[COLUMNS];
+    for (int j = 0; j < COLUMNS; j++) lanes[j] = _mm512_castps_si512(sums[j]);
+    transpose16(lanes);
+    __mmask16 mask = (__mmask16)((1u << columns) - 1);
+    for (int r = 0; r < rows; r++) {
+        float *out = c + (size_t)r * ldc;
+        __m512 row = _mm512_castsi512_ps(lanes[r]);
+        if (accumulate) row = _mm512_add_ps(row, _mm512_maskz_loadu_ps(mask, out));
+        _mm512_mask_storeu_ps(out, mask, row);
+    }
 }
 
 #pragma clang attribute pop

@@ -151,11 +151,35 @@ public final class Solver: @unchecked Sendable {
 
     private func adam(_ matrix: Matrix, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                       learningRate: Float, regc: Float, clipval: Float) -> Int {
-        let w = matrix.values, dw = matrix.gradients
+        let w = matrix.values, dw = matrix.gradients, count = matrix.count
         let b1 = beta1, b2 = beta2, eps = adamEpsilon
         let correction1 = 1 - powf(b1, Float(adamSteps)), correction2 = 1 - powf(b2, Float(adamSteps))
-        var clipped = 0
-        for index in 0..<matrix.count {
+        var clipped = 0, index = 0
+        // Eight lanes at a time, with the same arithmetic in the same order as the tail.
+        let upper = SIMD8<Float>(repeating: clipval), lower = SIMD8<Float>(repeating: -clipval)
+        let decay1 = SIMD8<Float>(repeating: b1), keep1 = SIMD8<Float>(repeating: 1 - b1)
+        let decay2 = SIMD8<Float>(repeating: b2), keep2 = SIMD8<Float>(repeating: 1 - b2)
+        let corrections1 = SIMD8<Float>(repeating: correction1), corrections2 = SIMD8<Float>(repeating: correction2)
+        let epsilons = SIMD8<Float>(repeating: eps), rates = SIMD8<Float>(repeating: -learningRate)
+        let regcs = SIMD8<Float>(repeating: regc)
+        var clippedLanes = SIMD8<Int32>()
+        while index + 8 <= count {
+            var g = MatrixProduct.load(dw + index)
+            let over = g .> upper, under = g .< lower
+            clippedLanes &+= SIMD8<Int32>().replacing(with: 1, where: over .| under)
+            g = g.replacing(with: upper, where: over).replacing(with: lower, where: under)
+            let first = decay1 * MatrixProduct.load(m + index) + keep1 * g
+            let second = decay2 * MatrixProduct.load(v + index) + keep2 * g * g
+            MatrixProduct.store(first, m + index)
+            MatrixProduct.store(second, v + index)
+            let update = (first / corrections1) / ((second / corrections2).squareRoot() + epsilons)
+            let weights = MatrixProduct.load(w + index)
+            MatrixProduct.store(weights + (rates * update - regcs * weights), w + index)
+            MatrixProduct.store(SIMD8<Float>(), dw + index)
+            index += 8
+        }
+        clipped += Int(clippedLanes.wrappedSum())
+        while index < count {
             var g = dw[index]
             if g > clipval { g = clipval; clipped += 1 }
             if g < -clipval { g = -clipval; clipped += 1 }
@@ -166,6 +190,7 @@ public final class Solver: @unchecked Sendable {
             let update = (first / correction1) / (sqrtf(second / correction2) + eps)
             w[index] += -learningRate * update - regc * w[index]
             dw[index] = 0
+            index += 1
         }
         return clipped
     }

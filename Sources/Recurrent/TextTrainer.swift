@@ -185,12 +185,12 @@ public final class TextTrainer: @unchecked Sendable {
             random = workers[0].random
             cost = workers[0].cost
         } else {
-            for worker in workers {
-                if worker.isReplica { worker.synchronize(with: model.network) }
-                worker.random = RandomSource(seed: random.next())
-            }
-            let window = grid
+            for worker in workers { worker.random = RandomSource(seed: random.next()) }
+            let window = grid, network = model.network
             threads.run(workers.count) { index in
+                // Each replica copies the model's weights on its own thread;
+                // nothing writes them until the solver step after the join.
+                if workers[index].isReplica { workers[index].synchronize(with: network) }
                 workers[index].train(window, dropout: dropout, sliced: true, precision: precision)
             }
             for worker in workers where worker.isReplica { worker.moveGradients(into: model.network) }

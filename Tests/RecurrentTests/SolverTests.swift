@@ -58,6 +58,36 @@ import Testing
         #expect(w.gradientArray == [0, 0])
     }
 
+    /// Eight lanes at a time or one by one, Adam computes each element the
+    /// same way: three steps over 37 weights (four blocks of eight and a
+    /// tail), some gradients clipped, equal to a scalar reference bit for bit.
+    @Test func adamInLanesEqualsTheElementwiseFormula() {
+        var random = RandomSource(seed: 9)
+        let w = Matrix(rows: 37, columns: 1)
+        w.randomize(scale: 1, using: &random)
+        var weights = w.valueArray, m = [Float](repeating: 0, count: 37), v = m
+        let solver = Solver(optimizer: .adam)
+        for step in 1...3 {
+            let gradients = (0..<37).map { _ in random.nextUnitFloat() * 8 - 4 }
+            for index in 0..<37 { w.gradients[index] = gradients[index] }
+            let clipped = solver.step([NamedParameter(name: "w", matrix: w)], learningRate: 0.01, regc: 0.001, clipval: 3)
+            let c1 = 1 - powf(0.9, Float(step)), c2 = 1 - powf(0.999, Float(step))
+            var count = 0
+            for index in 0..<37 {
+                var g = gradients[index]
+                if g > 3 { g = 3; count += 1 }
+                if g < -3 { g = -3; count += 1 }
+                m[index] = 0.9 * m[index] + (1 - 0.9) * g
+                v[index] = 0.999 * v[index] + (1 - 0.999) * g * g
+                let update = (m[index] / c1) / (sqrtf(v[index] / c2) + 1e-8)
+                weights[index] += -0.01 * update - 0.001 * weights[index]
+            }
+            #expect(w.valueArray == weights, "step \(step)")
+            #expect(clipped == Float(count) / 37 && count > 0)
+            #expect(w.gradientArray.allSatisfy { $0 == 0 })
+        }
+    }
+
     /// The README's example: one layer `h = W·x + b`, a gradient set by hand,
     /// backward, one solver step.
     @Test func oneStepMovesOutputsTheWayTheirGradientsAsk() {
