@@ -35,16 +35,17 @@ public struct TrainingSettings: Sendable, Equatable {
 
     /// The learning rate text-corpus training starts from unless told
     /// otherwise, for layers of `hiddenSizes`: with Adam 0.002 × √(512 /
-    /// widest layer), at most 0.01, to two significant digits; with RMSProp
-    /// ``textDefaultLearningRate``. Narrow models want larger steps: with Adam on 1.1 MB of
-    /// English (validation loss after a fixed number of ticks), LSTM [20,20]
-    /// reached 2.33 at 0.01 and 2.67 at 0.002 after 2 000 ticks, [128,128]
-    /// 2.15 at 0.005 and 2.43 at 0.002 after 600, [512,512] 2.18 at 0.003
-    /// and 2.31 to 2.47 at 0.002 after 200.
+    /// widest layer), at most 0.004, to two significant digits; with RMSProp
+    /// ``textDefaultLearningRate``. Narrower models want larger steps, up to
+    /// a point. With Adam on 1.1 MB of English (validation loss after a fixed
+    /// number of ticks): LSTM [512,512] 2.18 at 0.003 and 2.31 to 2.47 at
+    /// 0.002 after 200 ticks; [128,128] 2.15 at 0.005 and 2.43 at 0.002 after
+    /// 600; [20,20] 2.06 at 0.004, 2.08 at 0.002 and about 2.12 at 0.01 after
+    /// 40 000 (at 0.01 it led for the first few thousand ticks only).
     public static func textDefaultLearningRate(hiddenSizes: [Int], optimizer: Optimizer) -> Double {
         guard optimizer == .adam else { return textDefaultLearningRate }
         let widest = Double(max(1, hiddenSizes.max() ?? 1))
-        let rate = min(0.01, textDefaultLearningRate * (512 / widest).squareRoot())
+        let rate = min(0.004, textDefaultLearningRate * (512 / widest).squareRoot())
         // Two digits: divided by a power of ten, so 0.0028 prints as such.
         let digits = pow(10, 1 - log10(rate).rounded(.down))
         return (rate * digits).rounded() / digits

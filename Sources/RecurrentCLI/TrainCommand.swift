@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Size of the letter embedding (default: 5).")
     var letterSize: Int?
 
-    @Option(parsing: .unconditional, help: "Solver step size (default: 0.01; with --corpus text and Adam 0.002 x sqrt(512 / widest layer), at most 0.01, e.g. 0.004 for 128 units, with RMSProp 0.002).")
+    @Option(parsing: .unconditional, help: "Solver step size (default: 0.01; with --corpus text and Adam 0.002 x sqrt(512 / widest layer), at most 0.004, e.g. 0.0028 for 256 units, with RMSProp 0.002).")
     var learningRate: Float?
 
     @Option(parsing: .unconditional, help: "L2 regularisation strength (default: 1e-6).")
@@ -103,7 +103,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Text corpus: stop after this many validations in a row without a new best (default: 0, never).")
     var earlyStop: Int?
 
-    @Option(help: "Text corpus: the operands' format in the large products: float32, or bfloat16 (sums stay float; about 1.3 times as fast for LSTM 2x512, where the CPU has AVX-512-BF16; float32 elsewhere) (default: float32, or the resumed model's).")
+    @Option(help: "Text corpus: the operands' format in the large products: float32, or bfloat16 (sums stay float; about 1.6 to 1.7 times as fast as float32 for LSTM 2x128 to 2x512, where the CPU has AVX-512-BF16; float32 elsewhere) (default: float32, or the resumed model's).")
     var precision: ProductPrecision?
 
     @Option(parsing: .unconditional, help: "Dropout rate on the inputs of upper layers and the decoder (default: 0).")

@@ -83,7 +83,7 @@ struct TextCorpusServiceTests {
             var checked = 0
             for point in points {
                 guard let step = point["step"] as? Int, let rate = point["learning_rate"] as? Double else { continue }
-                let expected = Double(Float(0.01) * Float(schedule.factor(tick: step - 1, progress: Double(step - 1) / 300)))
+                let expected = Double(Float(0.004) * Float(schedule.factor(tick: step - 1, progress: Double(step - 1) / 300)))
                 #expect(abs(rate - expected) <= 1e-6 * expected, "step \(step): \(rate), expected \(expected)")
                 checked += 1
             }
@@ -124,7 +124,7 @@ struct TextCorpusServiceTests {
         let server = try await TestServer(store: .sqlite)
         try await server.run { client in
             let settings: [String: Any] = ["generator": "lstm", "hidden_sizes": [32], "batch_size": 16, "dropout": 0,
-                                           "max_ticks": 200]
+                                           "max_ticks": 200, "learning_rate": 0.01]
             let half = try await client.create(Self.textModel(settings.merging(["precision": "bfloat16"]) { $1 }))
             let full = try await client.create(Self.textModel(settings))
             var losses: [Double] = []
@@ -155,7 +155,7 @@ struct TextCorpusServiceTests {
         let server = try await TestServer(store: .sqlite)
         try await server.run { client in
             let cases: [([String: Any], String, Double)] = [
-                (Self.textModel(["hidden_sizes": [128]]), "adam", 0.004),
+                (Self.textModel(["hidden_sizes": [256]]), "adam", 0.0028),
                 (Self.textModel(["hidden_sizes": [128], "optimizer": "rmsprop"]), "rmsprop", 0.002),
                 (["name": "lines", "text": TestServer.corpus, "hidden_sizes": [128]], "rmsprop", 0.01),
             ]
@@ -202,8 +202,8 @@ struct TextCorpusServiceTests {
         try await server.run { client in
             let created = try await client.post("/api/models", Self.textModel())
             try #require(created.status == .created, "\(created.text)")
-            // A text starts with Adam at 0.002 × √(512 / 16), capped at 0.01, unless told otherwise.
-            #expect(created.json["learning_rate"] as? Double == 0.01)
+            // A text starts with Adam at 0.002 × √(512 / 16), capped at 0.004, unless told otherwise.
+            #expect(created.json["learning_rate"] as? Double == 0.004)
             let config = try #require(created.json["config"] as? [String: Any])
             #expect(config["optimizer"] as? String == "adam")
             #expect(config["corpus"] as? String == "text")
