@@ -85,18 +85,7 @@ static void panel_product(const uint16_t *panel, int rows, int pairs, const uint
 #undef PANEL_CASE
         default: break;
     }
-    // Column j's sums are one register: transposed, row r's are, and each
-    // row is written (or added) with one masked store.
-    __m512i lanes[COLUMNS];
-    for (int j = 0; j < COLUMNS; j++) lanes[j] = _mm512_castps_si512(sums[j]);
-    transpose16(lanes);
-    __mmask16 mask = (__mmask16)((1u << columns) - 1);
-    for (int r = 0; r < rows; r++) {
-        float *out = c + (size_t)r * ldc;
-        __m512 row = _mm512_castsi512_ps(lanes[r]);
-        if (accumulate) row = _mm512_add_ps(row, _mm512_maskz_loadu_ps(mask, out));
-        _mm512_mask_storeu_ps(out, mask, row);
-    }
+    write_sums(sums, rows, c, ldc, columns, accumulate);
 }
 
 static void multiply_chunk(const uint16_t *packed, int m, int k, const float *b, int ldb, float *c, int ldc,
