@@ -39,11 +39,7 @@ size_t recurrent_scratch_size_bf16(int k, int n) {
 // of every column block stay in the first-level cache together.
 #define INNER_PAIRS 128
 
-static inline void column_block(int n, int blocks, int index, int *first, int *count) {
-    int base = n / blocks, wider = n % blocks;
-    *first = index * base + (index < wider ? index : wider);
-    *count = base + (index < wider ? 1 : 0);
-}
+#include "bodies/column_blocks.h"
 
 /// Rows `inner` and `inner + 1` of `b`'s `count` columns from `column` as
 /// bf16 pairs, one 32-bit word a column (the lower half from row `inner`);

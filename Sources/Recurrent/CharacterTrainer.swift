@@ -12,8 +12,8 @@ public struct TrainingSettings: Sendable, Equatable {
     /// decoder; 0 (the default) turns it off. Never applied when sampling or
     /// evaluating.
     public var dropout: Float = 0
-    /// The operands' format in text training's large products (its recurrent
-    /// step products and input projections); float32 by default. Sentence
+    /// The operands' format in text training's layer products (step
+    /// products, input projections, weight gradients); float32 by default. Sentence
     /// training ignores it and keeps the original library's float arithmetic.
     public var productPrecision = ProductPrecision.float32
 

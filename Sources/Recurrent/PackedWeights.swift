@@ -23,20 +23,13 @@ final class PackedWeights {
     private(set) var columns = 0
     /// The format of the latest packing.
     private(set) var precision = ProductPrecision.float32
-    private var storage: UnsafeMutableRawPointer?
-    private var capacity = 0
+    private let storage = ScratchBuffer()
     /// Where the kernel gathers the thin matrix's columns, in blocks.
-    private var scratch: UnsafeMutableRawPointer?
-    private var scratchCapacity = 0
+    private let scratch = ScratchBuffer()
 
     /// Packed weights multiplied by `kernels`, which must have the packed product.
     init(kernels: Kernels = .selected) {
         self.kernels = kernels
-    }
-
-    deinit {
-        storage?.deallocate()
-        scratch?.deallocate()
     }
 
     /// Packs `matrix` (`transposed`: its transpose) for ``multiply(_:stride:into:stride:width:accumulate:)``.
@@ -56,15 +49,14 @@ final class PackedWeights {
         let m = Int32(rows), k = Int32(columns), lda = Int32(stride)
         switch self.precision {
         case .float32:
-            let packed = reserve(&storage, &capacity, bytes: recurrent_packed_size(m, k) * 4).assumingMemoryBound(to: Float.self)
+            let packed = storage.reserve(bytes: recurrent_packed_size(m, k) * 4, as: Float.self)
             if transposed {
                 recurrent_pack_transposed(values, m, k, lda, packed)
             } else {
                 recurrent_pack(values, m, k, lda, packed)
             }
         case .bfloat16:
-            let packed = reserve(&storage, &capacity, bytes: recurrent_packed_size_bf16(m, k) * 2)
-                .assumingMemoryBound(to: UInt16.self)
+            let packed = storage.reserve(bytes: recurrent_packed_size_bf16(m, k) * 2, as: UInt16.self)
             if transposed {
                 recurrent_pack_transposed_bf16(values, m, k, lda, packed)
             } else {
@@ -78,36 +70,24 @@ final class PackedWeights {
     /// the given row strides.
     func multiply(_ b: UnsafePointer<Float>, stride bStride: Int, into c: UnsafeMutablePointer<Float>, stride cStride: Int,
                   width: Int, accumulate: Bool) {
-        guard let storage else { preconditionFailure("nothing packed") }
+        guard let packed = storage.current else { preconditionFailure("nothing packed") }
         let m = Int32(rows), k = Int32(columns), n = Int32(width)
         switch precision {
         case .float32:
             guard let product = kernels.table.packed_multiply else { preconditionFailure("packed product unavailable") }
             let block = Int(RECURRENT_SCRATCH_COLUMNS)
             let floats = columns * ((width + block - 1) / block) * block
-            let scratch = reserve(&scratch, &scratchCapacity, bytes: floats * 4).assumingMemoryBound(to: Float.self)
-            product(storage.assumingMemoryBound(to: Float.self), m, k, b, Int32(bStride), c, Int32(cStride), n,
-                    accumulate ? 1 : 0, scratch)
+            product(packed.assumingMemoryBound(to: Float.self), m, k, b, Int32(bStride), c, Int32(cStride), n,
+                    accumulate ? 1 : 0, scratch.reserve(bytes: floats * 4, as: Float.self))
         case .bfloat16:
-            let scratch = reserve(&scratch, &scratchCapacity, bytes: recurrent_scratch_size_bf16(k, n) * 4)
-                .assumingMemoryBound(to: UInt32.self)
-            recurrent_packed_multiply_bf16(storage.assumingMemoryBound(to: UInt16.self), m, k, b, Int32(bStride), c,
-                                           Int32(cStride), n, accumulate ? 1 : 0, scratch)
+            let words = scratch.reserve(bytes: recurrent_scratch_size_bf16(k, n) * 4, as: UInt32.self)
+            recurrent_packed_multiply_bf16(packed.assumingMemoryBound(to: UInt16.self), m, k, b, Int32(bStride), c,
+                                           Int32(cStride), n, accumulate ? 1 : 0, words)
         }
     }
 
     /// Bytes a packed `rows x columns` matrix takes in float.
     static func bytes(rows: Int, columns: Int) -> Int {
         recurrent_packed_size(Int32(rows), Int32(columns)) * MemoryLayout<Float>.size
-    }
-
-    /// `buffer`, grown to at least `bytes` (64-byte aligned; contents not kept).
-    private func reserve(_ buffer: inout UnsafeMutableRawPointer?, _ capacity: inout Int, bytes: Int) -> UnsafeMutableRawPointer {
-        if let buffer, bytes <= capacity { return buffer }
-        buffer?.deallocate()
-        let grown = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
-        buffer = grown
-        capacity = bytes
-        return grown
     }
 }

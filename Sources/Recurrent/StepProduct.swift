@@ -26,9 +26,6 @@ final class StepProduct {
 
     private var block: UnsafeMutablePointer<Float> { weights.values + firstRow * weights.columns }
 
-    /// Whether ``prepare(precision:)`` packs (else each step calls BLAS).
-    var packs: Bool { packed != nil }
-
     /// Packs the current weights in `precision` where the machine runs it
     /// (a no-op without packing).
     func prepare(precision: ProductPrecision = .float32) {

@@ -82,8 +82,8 @@ final class WindowPass {
     /// state): adds the gradient of the summed cross-entropy to the network's
     /// parameter gradients and returns that sum. No gradient flows into the
     /// carried state (truncated backpropagation through time).
-    /// `precision` is that of the step products and input projections
-    /// (``ProductPrecision``); the rest is float.
+    /// `precision` is that of the layers' products (step products, input
+    /// projections, weight gradients; ``ProductPrecision``); the rest is float.
     func train(_ grid: SequenceGrid, carrying state: [LayerState], dropout: Float, random: inout RandomSource,
                precision: ProductPrecision = .float32) -> Double {
         precondition(state.count == layers.count, "one carried state per layer")

@@ -10,15 +10,7 @@
 #define COLUMNS RECURRENT_SCRATCH_COLUMNS
 #define INNER_SLICE 256
 
-/// The columns of block `index` of `blocks`, spread evenly over `n` columns
-/// (50 columns are blocks of 13, 13, 12 and 12, not 16, 16, 16 and 2: a block
-/// of two columns costs a quarter of a full one's time in dependent
-/// multiply-adds for an eighth of its work).
-static inline void column_block(int n, int blocks, int index, int *first, int *count) {
-    int base = n / blocks, wider = n % blocks;
-    *first = index * base + (index < wider ? index : wider);
-    *count = base + (index < wider ? 1 : 0);
-}
+#include "column_blocks.h"
 
 static void KERNEL(packed_multiply)(const float *packed, int m, int k, const float *b, int ldb, float *c, int ldc,
                                     int n, int accumulate, float *scratch) {
