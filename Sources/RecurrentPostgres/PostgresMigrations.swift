@@ -163,6 +163,38 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX model_corpora_corpus ON model_corpora (corpus_id)",
         ]),
+        // Every change to what a model's record is read from notifies its id,
+        // whoever makes it (a node, an older node, psql), at commit: what
+        // keeps the nodes' ModelRecordCache current. Two functions, since the
+        // id is `id` in models and `model_id` in the others.
+        Migration(name: "v5: notify model changes", statements: [
+            """
+            CREATE FUNCTION recurrent_model_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('recurrent_models', (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END)::text);
+                RETURN NULL;
+            END $$
+            """,
+            """
+            CREATE FUNCTION recurrent_model_part_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('recurrent_models', (CASE WHEN TG_OP = 'DELETE' THEN OLD.model_id ELSE NEW.model_id END)::text);
+                RETURN NULL;
+            END $$
+            """,
+            """
+            CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE ON models
+                FOR EACH ROW EXECUTE FUNCTION recurrent_model_changed()
+            """,
+            """
+            CREATE TRIGGER checkpoints_changed AFTER INSERT OR UPDATE OR DELETE ON checkpoints
+                FOR EACH ROW EXECUTE FUNCTION recurrent_model_part_changed()
+            """,
+            """
+            CREATE TRIGGER model_corpora_changed AFTER INSERT OR UPDATE OR DELETE ON model_corpora
+                FOR EACH ROW EXECUTE FUNCTION recurrent_model_part_changed()
+            """,
+        ]),
     ]
 
     /// Applies the migrations `connection`'s database lacks under the

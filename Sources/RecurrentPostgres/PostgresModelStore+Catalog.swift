@@ -59,10 +59,7 @@ extension PostgresModelStore {
 
     /// The model `id` with its checkpoint's tick and time; nil when there is none.
     public func model(_ id: ModelID) async throws -> ModelRecord? {
-        let columns = self.columns, logger = self.logger
-        return try await withConnection { connection in
-            try await Self.model(id, on: connection, columns: columns, logger: logger)
-        }
+        try await cachedModel(id)
     }
 
     static func model(_ id: ModelID, on connection: PostgresConnection, columns: DecodedColumns,
@@ -92,7 +89,7 @@ extension PostgresModelStore {
         let query = PostgresQuery(unsafeSQL: "\(PostgresRows.selectModels) \(filter) ORDER BY models.id DESC LIMIT $\(binds.count)",
                                   binds: binds)
         let columns = self.columns, logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var records: [ModelRecord] = []
             for try await row in try await connection.query(query, logger: logger) {
                 records.append(try PostgresRows.model(row, columns: columns))
@@ -126,7 +123,7 @@ extension PostgresModelStore {
     /// How many models have each status (statuses without models are absent).
     public func statusCounts() async throws -> [ModelStatus: Int] {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var counts: [ModelStatus: Int] = [:]
             let rows = try await connection.query("SELECT status, COUNT(*) FROM models GROUP BY status", logger: logger)
             for try await (status, count) in rows.decode((String, Int).self) {
@@ -139,7 +136,7 @@ extension PostgresModelStore {
     /// How many models there are.
     public func totalModels() async throws -> Int {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var total = 0
             for try await count in try await connection.query("SELECT COUNT(*) FROM models", logger: logger)
                 .decode(Int.self) {

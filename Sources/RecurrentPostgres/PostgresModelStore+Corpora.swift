@@ -79,7 +79,7 @@ extension PostgresModelStore {
     /// Rows of `uploaded_corpora` matching `condition` (built from integers only), newest first.
     private func uploadedCorpora(where condition: String, limit: Int) async throws -> [UploadedCorpus] {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var corpora: [UploadedCorpus] = []
             let rows = try await connection.query("""
                 SELECT id, byte_count, character_count, vocabulary, checksum, created_at FROM uploaded_corpora
@@ -118,7 +118,7 @@ extension PostgresModelStore {
     public func readUploadedCorpus(_ id: CorpusID, _ consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
         guard let record = try await uploadedCorpus(id) else { throw StoreError.corruptCorpus(id, reason: "its record is gone") }
         let logger = self.logger
-        let checksum = try await withConnection(operationTimeout: Self.corpusCallLimit) { connection -> String in
+        let checksum = try await withConnection(readOnly: true, operationTimeout: Self.corpusCallLimit) { connection -> String in
             var digest = CorpusDigest()
             let rows = try await connection.query("SELECT bytes FROM corpus_chunks WHERE corpus_id = \(id) ORDER BY seq",
                                                   logger: logger)
@@ -137,7 +137,7 @@ extension PostgresModelStore {
 
     public func uploadedCorpusID(of model: ModelID) async throws -> CorpusID? {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var found: CorpusID?
             for try await id in try await connection.query("SELECT corpus_id FROM model_corpora WHERE model_id = \(model)",
                                                            logger: logger).decode(Int64.self) {

@@ -43,7 +43,7 @@ extension PostgresModelStore: JobLeaseStore {
     }
 
     public func renew(_ lease: JobLease, leaseSeconds: Double) async throws -> JobOrders? {
-        try await ordersQuery(lease, """
+        try await ordersQuery(lease, readOnly: false, """
             UPDATE models SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
             WHERE id = \(lease.modelID) AND lease_generation = \(lease.generation)
             RETURNING requested, learning_rate, sample_temperature, max_ticks
@@ -51,15 +51,15 @@ extension PostgresModelStore: JobLeaseStore {
     }
 
     public func orders(_ lease: JobLease) async throws -> JobOrders? {
-        try await ordersQuery(lease, """
+        try await ordersQuery(lease, readOnly: true, """
             SELECT requested, learning_rate, sample_temperature, max_ticks FROM models
             WHERE id = \(lease.modelID) AND lease_generation = \(lease.generation) AND lease_owner IS NOT NULL
             """)
     }
 
-    private func ordersQuery(_ lease: JobLease, _ query: PostgresQuery) async throws -> JobOrders? {
+    private func ordersQuery(_ lease: JobLease, readOnly: Bool, _ query: PostgresQuery) async throws -> JobOrders? {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: readOnly) { connection in
             var orders: JobOrders?
             for try await (requested, rate, temperature, maxTicks) in try await connection.query(query, logger: logger)
                 .decode((String?, Double, Double, Int?).self) {

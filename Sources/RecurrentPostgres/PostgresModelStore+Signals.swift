@@ -15,7 +15,7 @@ extension PostgresModelStore {
         let logger = self.logger
         let payload = signal.payload
         do {
-            try await withConnection { connection in
+            try await withConnection(readOnly: true) { connection in
                 try await connection.run("SELECT pg_notify(\(Self.signalChannel), \(payload))", logger: logger)
             }
         } catch {

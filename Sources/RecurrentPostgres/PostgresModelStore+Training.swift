@@ -9,7 +9,7 @@ extension PostgresModelStore {
     /// The sentences (or a text as one entry); nil when the model has none.
     public func corpus(_ id: ModelID) async throws -> [String]? {
         let logger = self.logger
-        let text = try await withConnection { connection in
+        let text = try await withConnection(readOnly: true) { connection in
             var text: String?
             for try await sentences in try await connection.query(
                 "SELECT sentences FROM corpora WHERE model_id = \(id)", logger: logger).decode(String.self) {
@@ -25,7 +25,7 @@ extension PostgresModelStore {
     /// The model's checkpoint; nil when the model is gone.
     public func checkpoint(_ id: ModelID) async throws -> Checkpoint? {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var checkpoint: Checkpoint?
             for try await row in try await connection.query(
                 "\(unescaped: PostgresRows.selectCheckpoint) WHERE model_id = \(id)", logger: logger) {
@@ -52,7 +52,7 @@ extension PostgresModelStore {
     /// The weights with the best validation loss so far, if any were saved.
     public func bestWeights(_ id: ModelID) async throws -> BestWeights? {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var best: BestWeights?
             let rows = try await connection.query(
                 "SELECT weights, step, validation_loss FROM best_weights WHERE model_id = \(id)", logger: logger)
@@ -128,7 +128,7 @@ extension PostgresModelStore {
     /// Up to `limit` points with `step > afterStep`, by step.
     public func metrics(_ id: ModelID, afterStep: Int, limit: Int) async throws -> [MetricPoint] {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var points: [MetricPoint] = []
             for try await row in try await connection.query("""
                 \(unescaped: PostgresRows.selectMetrics) WHERE model_id = \(id) AND step > \(afterStep)
@@ -143,7 +143,7 @@ extension PostgresModelStore {
     /// Up to `limit` samples with `id > after`, oldest first.
     public func samples(_ id: ModelID, after: Int64, limit: Int) async throws -> [SampleEntry] {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var entries: [SampleEntry] = []
             for try await row in try await connection.query("""
                 \(unescaped: PostgresRows.selectSamples) WHERE model_id = \(id) AND id > \(after) ORDER BY id LIMIT \(limit)
@@ -157,7 +157,7 @@ extension PostgresModelStore {
     /// The id of the model's newest sample; 0 when it has none.
     public func lastSampleID(_ id: ModelID) async throws -> Int64 {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var last: Int64 = 0
             for try await value in try await connection.query(
                 "SELECT COALESCE(MAX(id), 0)::BIGINT FROM samples WHERE model_id = \(id)", logger: logger).decode(Int64.self) {
@@ -210,7 +210,7 @@ extension PostgresModelStore {
     /// queue (ids break ties).
     public func interruptedModels() async throws -> [ModelID] {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(readOnly: true) { connection in
             var ids: [ModelID] = []
             for try await id in try await connection.query("""
                 SELECT id FROM models WHERE status IN ('running', 'queued')

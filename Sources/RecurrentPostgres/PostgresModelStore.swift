@@ -20,6 +20,9 @@ public final class PostgresModelStore: ModelStore {
     let logger: Logger
     /// Decoded configs and vocabularies of the models this store has read.
     let columns = DecodedColumns()
+    /// The model records this node read, kept while the database says they
+    /// are current (``ModelRecordCache``).
+    let records = ModelRecordCache()
     /// The pool's latest failure to connect, for the errors of calls that got no connection.
     let failures: ConnectionFailures
     private let runner: Task<Void, Never>
@@ -69,6 +72,7 @@ public final class PostgresModelStore: ModelStore {
             await shutDown()
             throw StoreError.cannotOpen("cannot open the database \(location.displayName): \(error)")
         }
+        startRecordListener()
     }
 
     /// A logger that drops everything (the default).
@@ -103,12 +107,15 @@ public final class PostgresModelStore: ModelStore {
     /// `body` with a pooled connection; fails as unavailable when none can be
     /// had within ``connectionTimeout`` (a second when the server is known to
     /// be down), or when the call takes longer than ``operationTimeout``.
-    /// Errors become store errors.
-    func withConnection<T: Sendable>(waitForServer: Bool = false, operationTimeout: Duration? = nil,
+    /// Errors become store errors. A call that is not `readOnly` may have
+    /// changed models, so when it ends, however it ends, this node's cached
+    /// records are dropped (``ModelRecordCache``).
+    func withConnection<T: Sendable>(readOnly: Bool = false, waitForServer: Bool = false, operationTimeout: Duration? = nil,
                                       _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let client = self.client
         let deadline = CallDeadline(connectionTimeout: connectionTimeout, operationTimeout: operationTimeout ?? self.operationTimeout,
                                     failFastWhenDown: !waitForServer, failures: failures, logger: logger)
+        defer { if !readOnly { records.invalidateAll() } }
         do {
             return try await deadline.run { leased in
                 try await client.withConnection { connection in
