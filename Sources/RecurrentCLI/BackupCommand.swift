@@ -10,9 +10,11 @@ struct BackupCommand: ParsableCommand {
         abstract: "Copy a service's SQLite database consistently, even while `recurrent serve` trains on it.",
         discussion: """
             The copy is the database as it was at one commit: every model with its checkpoint, \
-            history and samples. A service started on the copy resumes its jobs from their \
-            checkpoints. The destination must not exist yet. Prints one line: the models \
-            copied and the size of the copy.
+            history and samples. Uploaded corpora go to the copy's own corpora folder \
+            (copy.sqlite → copy-corpora/), hard-linked where possible. A service started on \
+            the copy resumes its jobs from their checkpoints. Neither the destination nor its \
+            corpora folder may exist yet. Prints one line: the models (and corpora) copied \
+            and the size of the copy.
             """
     )
 
@@ -33,10 +35,18 @@ struct BackupCommand: ParsableCommand {
         }
         do {
             let summary = try store.backup(to: to)
-            print("backed up \(summary.models) model\(summary.models == 1 ? "" : "s") from \(database) to \(to) "
-                  + "(\(summary.bytes) bytes)")
+            let models = "\(summary.models) model\(summary.models == 1 ? "" : "s")"
+            if summary.corpora == 0 {
+                print("backed up \(models) from \(database) to \(to) (\(summary.bytes) bytes)")
+            } else {
+                let corpora = "\(summary.corpora) uploaded corp\(summary.corpora == 1 ? "us" : "ora")"
+                print("backed up \(models) and \(corpora) from \(database) to \(to) (\(summary.bytes) bytes; "
+                      + "corpora in \(SQLiteModelStore.corporaFolder(of: to)), \(summary.corpusBytes) bytes)")
+            }
         } catch {
+            // Both were checked to be new: nothing of the user's is removed.
             try? FileManager.default.removeItem(atPath: to)
+            try? FileManager.default.removeItem(atPath: SQLiteModelStore.corporaFolder(of: to))
             throw CommandError.failure("backup of '\(database)' to '\(to)' failed: \(error)")
         }
         // The store is not closed with `close()`: its checkpoint of the
@@ -58,6 +68,10 @@ struct BackupCommand: ParsableCommand {
     static func checkDestination(_ path: String) throws(CommandError) {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw .usage("--to '\(path)' already exists; a backup never overwrites a file")
+        }
+        let corpora = SQLiteModelStore.corporaFolder(of: path)
+        guard !FileManager.default.fileExists(atPath: corpora) else {
+            throw .usage("--to '\(path)': its corpora folder '\(corpora)' already exists; a backup never overwrites a file")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false

@@ -90,24 +90,6 @@ public final class SQLiteModelStore: ModelStore {
         try pool.close()
     }
 
-    /// A consistent copy of the live database at `destination` (created,
-    /// or overwritten), taken with SQLite's online backup API within one read
-    /// transaction while jobs keep writing: the copy is the database as it
-    /// was at one commit. Returns what the copy holds.
-    @discardableResult
-    public func backup(to destination: String) throws -> BackupSummary {
-        do {
-            let target = try DatabaseQueue(path: destination)
-            try pool.backup(to: target)
-            let models = try target.read { db in try ModelRow.fetchCount(db) }
-            try target.close()
-            let size = try FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int ?? 0
-            return BackupSummary(models: models, bytes: size)
-        } catch let error as DatabaseError {
-            throw SQLiteFault.storeError(error)
-        }
-    }
-
     // MARK: ModelCatalog
 
     public func requireWritable() async throws {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import GRDB
 import Testing
 
@@ -100,6 +103,72 @@ struct BackupCommandTests {
         }
     }
 
+    /// Uploads `text` as a corpus (`POST /api/corpora`, text/plain); returns its id.
+    static func upload(_ text: String, to server: Server) throws -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/api/corpora")!)
+        request.httpMethod = "POST"
+        request.timeoutInterval = 10
+        request.httpBody = Data(text.utf8)
+        request.setValue("text/plain", forHTTPHeaderField: "Content-Type")
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var answer: (Int, Data)?
+        URLSession.shared.dataTask(with: request) { data, response, _ in
+            answer = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data())
+            done.signal()
+        }.resume()
+        done.wait()
+        let (status, data) = try #require(answer)
+        #expect(status == 201, "\(String(decoding: data, as: UTF8.self))")
+        let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        return try #require(body?["id"] as? Int)
+    }
+
+    @Test func backupCarriesUploadedCorporaAndTheCopyTrainsOnThem() throws {
+        let workspace = try Workspace()
+        try FileManager.default.createDirectory(atPath: workspace.path("public"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: workspace.path("backups"), withIntermediateDirectories: true)
+        let server = try Server(in: workspace)
+        let text = String(repeating: Workspace.sentences.joined(separator: ". ") + ". ", count: 40)
+        let used = try Self.upload(text, to: server)
+        let unused = try Self.upload("a corpus no model trains on\n", to: server)
+        let model: [String: Any] = ["corpus": "text", "corpus_id": used, "generator": "gru", "hidden_sizes": [12],
+                                    "letter_size": 4, "batch_size": 4, "seq_length": 16, "val_fraction": 0.1, "seed": 3]
+        let (status, created) = try server.request("POST", "/api/models", model)
+        #expect(status == 201, "\(created)")
+        let id = try #require(created["id"] as? Int)
+        try server.waitFor("a checkpoint") { (try server.model(id)["checkpoint_ticks"] as? Int ?? 0) >= 20 }
+
+        let output = try workspace.run("backup", "--database", "data/service.sqlite", "--to", "backups/copy.sqlite")
+        server.kill(SIGKILL)
+        #expect(output.status == 0, "\(output.stderr)")
+        let line = try #require(output.stdoutLines.first)
+        #expect(line.hasPrefix("backed up 1 model and 2 uploaded corpora from data/service.sqlite to backups/copy.sqlite"), "\(line)")
+        #expect(line.contains("corpora in \(workspace.path("backups/copy-corpora"))"), "\(line)")
+        // The same files, byte for byte, and the originals still in place.
+        let originals = try FileManager.default.contentsOfDirectory(atPath: workspace.path("data/service-corpora")).sorted()
+        let copies = try FileManager.default.contentsOfDirectory(atPath: workspace.path("backups/copy-corpora")).sorted()
+        #expect(originals.count == 2 && copies == originals)
+        for name in copies {
+            let copy = try workspace.data("backups/copy-corpora/" + name)
+            #expect(copy == (try workspace.data("data/service-corpora/" + name)), "\(name)")
+        }
+        let held = try #require(try Self.storedTicks(workspace.path("backups/copy.sqlite"))[id])
+
+        // A service on the copy lists both corpora and trains on the used one.
+        let restored = try Server(in: workspace, arguments: [
+            "serve", "--port", "0", "--database", workspace.path("backups/copy.sqlite"), "--public", workspace.path("public"),
+            "--checkpoint-seconds", "1", "--max-jobs", "1",
+        ])
+        defer { restored.kill(SIGKILL) }
+        let listed = try restored.request("GET", "/api/corpora").1["corpora"] as? [[String: Any]] ?? []
+        #expect(Set(listed.compactMap { $0["id"] as? Int }) == [used, unused])
+        try restored.waitFor("the restored job to train past the backup") {
+            (try restored.model(id)["ticks"] as? Int ?? 0) > held + 40
+        }
+        let after = try restored.model(id)
+        #expect(after["status"] as? String == "running", "\(after)")
+    }
+
     @Test func usageErrors() throws {
         let workspace = try Workspace()
         try FileManager.default.createDirectory(atPath: workspace.path("data"), withIntermediateDirectories: true)
@@ -108,11 +177,13 @@ struct BackupCommandTests {
         try created.write { db in try db.execute(sql: "CREATE TABLE t (x)") }
         try created.close()
         try workspace.write("exists.sqlite", "")
+        try FileManager.default.createDirectory(atPath: workspace.path("old-corpora"), withIntermediateDirectories: true)
         let cases: [(arguments: [String], message: String)] = [
             (["backup", "--database", "missing.sqlite", "--to", "copy.sqlite"], "does not exist"),
             (["backup", "--database", "data", "--to", "copy.sqlite"], "is a directory"),
             (["backup", "--database", "corpus.txt", "--to", "copy.sqlite"], "cannot be opened"),
             (["backup", "--database", "data/real.sqlite", "--to", "exists.sqlite"], "already exists"),
+            (["backup", "--database", "data/real.sqlite", "--to", "old.sqlite"], "corpora folder"),
             (["backup", "--database", "data/real.sqlite", "--to", "nowhere/copy.sqlite"], "does not exist"),
             (["backup", "--database", "data/real.sqlite", "--to", "corpus.txt/copy.sqlite"], "does not exist"),
             (["backup", "--database", "data/real.sqlite"], "--to"),
@@ -127,6 +198,8 @@ struct BackupCommandTests {
         #expect(!FileManager.default.fileExists(atPath: workspace.path("copy.sqlite")))
         #expect(!FileManager.default.fileExists(atPath: workspace.path("missing.sqlite")))
         #expect(try workspace.data("exists.sqlite").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("old.sqlite")))
+        #expect(FileManager.default.fileExists(atPath: workspace.path("old-corpora")))
         #expect(try String(contentsOfFile: workspace.path("corpus.txt"), encoding: .utf8).contains("the cat sat"))
     }
 }
