@@ -26,12 +26,18 @@ import Synchronization
 ///
 /// Each invalidation advances an epoch; a record read from the database is
 /// kept only if no invalidation came while it was being read
-/// (``keep(_:readAt:)``), so a read that raced a change cannot put the old
-/// row back after the change's notification.
+/// (``beginRead()``, ``keep(_:_:)``), so a read that raced a change cannot
+/// put the old row back after the change's notification.
 final class ModelRecordCache: Sendable {
     private struct Entry {
         var record: ModelRecord
         var readAt: ContinuousClock.Instant
+    }
+
+    /// When a read from the database started.
+    struct Read {
+        fileprivate let epoch: UInt64
+        fileprivate let start: ContinuousClock.Instant
     }
 
     private struct State {
@@ -56,24 +62,24 @@ final class ModelRecordCache: Sendable {
     func record(_ id: ModelID) -> ModelRecord? {
         let now = ContinuousClock.now
         return state.withLock { state in
-            guard state.listening, let entry = state.entries[id] else { return nil }
+            // Nothing is kept while not listening, so no check of that here.
+            guard let entry = state.entries[id] else { return nil }
             return now - entry.readAt < maximumAge ? entry.record : nil
         }
     }
 
-    /// The epoch to pass to ``keep(_:readAt:)`` for a read starting now; nil
-    /// while nothing may be kept.
-    func epochForRead() -> UInt64? {
-        state.withLock { $0.listening ? $0.epoch : nil }
+    /// A read starting now, to hand to ``keep(_:_:)``; nil while nothing may be kept.
+    func beginRead() -> Read? {
+        let now = ContinuousClock.now
+        return state.withLock { $0.listening ? Read(epoch: $0.epoch, start: now) : nil }
     }
 
-    /// Keeps `record`, read from the database after ``epochForRead()``
-    /// returned `epoch`, unless something changed since.
-    func keep(_ record: ModelRecord, readAt epoch: UInt64, since start: ContinuousClock.Instant) {
+    /// Keeps `record`, read from the database by `read`, unless something changed since it began.
+    func keep(_ record: ModelRecord, _ read: Read) {
         state.withLock { state in
-            guard state.listening, state.epoch == epoch else { return }
+            guard state.listening, state.epoch == read.epoch else { return }
             if state.entries.count >= Self.capacity { state.entries.removeAll(keepingCapacity: true) }
-            state.entries[record.id] = Entry(record: record, readAt: start)
+            state.entries[record.id] = Entry(record: record, readAt: read.start)
         }
     }
 

@@ -57,9 +57,18 @@ extension PostgresModelStore {
         }
     }
 
-    /// The model `id` with its checkpoint's tick and time; nil when there is none.
+    /// The model `id` with its checkpoint's tick and time; nil when there is
+    /// none. From ``records`` while it holds the model; a record read is kept
+    /// there unless a change came while it was read.
     public func model(_ id: ModelID) async throws -> ModelRecord? {
-        try await cachedModel(id)
+        if let record = records.record(id) { return record }
+        let read = records.beginRead()
+        let columns = self.columns, logger = self.logger
+        let record = try await withConnection(readOnly: true) { connection in
+            try await Self.model(id, on: connection, columns: columns, logger: logger)
+        }
+        if let record, let read { records.keep(record, read) }
+        return record
     }
 
     static func model(_ id: ModelID, on connection: PostgresConnection, columns: DecodedColumns,

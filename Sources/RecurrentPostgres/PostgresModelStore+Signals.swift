@@ -26,29 +26,42 @@ extension PostgresModelStore {
 
     public func signals() -> AsyncStream<ClusterSignal> {
         let (stream, continuation) = AsyncStream.makeStream(of: ClusterSignal.self, bufferingPolicy: .bufferingNewest(256))
+        let task = listen(on: Self.signalChannel, what: "cluster signals",
+                          connected: { continuation.yield(.queue) },
+                          notified: { payload in if let signal = ClusterSignal(payload: payload) { continuation.yield(signal) } },
+                          dropped: {}, ended: { continuation.finish() })
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Listens on `channel` on one pooled connection until ``close()``,
+    /// connecting again a second after it drops (a server restart):
+    /// `connected` once LISTEN is in effect (each time), `notified` with
+    /// each payload, `dropped` when the connection is lost, `ended` at the end.
+    func listen(on channel: String, what: String, connected: @escaping @Sendable () -> Void,
+                notified: @escaping @Sendable (String) -> Void, dropped: @escaping @Sendable () -> Void,
+                ended: @escaping @Sendable () -> Void) -> Task<Void, Never> {
         let client = self.client, logger = self.logger
         let task = Task {
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
-                        try await connection.listen(on: Self.signalChannel) { notifications in
-                            continuation.yield(.queue)
-                            for try await notification in notifications {
-                                if let signal = ClusterSignal(payload: notification.payload) { continuation.yield(signal) }
-                            }
+                        try await connection.listen(on: channel) { notifications in
+                            connected()
+                            for try await notification in notifications { notified(notification.payload) }
                         }
                     }
                 } catch {
                     if Task.isCancelled { break }
-                    logger.debug("cluster signals interrupted: \(error)")
+                    logger.debug("\(what) interrupted: \(error)")
                 }
+                dropped()
                 try? await Task.sleep(for: .seconds(1))
             }
-            continuation.finish()
+            ended()
         }
-        continuation.onTermination = { _ in task.cancel() }
         listeners.withLock { $0.append(task) }
-        return stream
+        return task
     }
 }
 

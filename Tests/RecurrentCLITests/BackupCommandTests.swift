@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import GRDB
 import Testing
 
@@ -105,19 +102,7 @@ struct BackupCommandTests {
 
     /// Uploads `text` as a corpus (`POST /api/corpora`, text/plain); returns its id.
     static func upload(_ text: String, to server: Server) throws -> Int {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/api/corpora")!)
-        request.httpMethod = "POST"
-        request.timeoutInterval = 10
-        request.httpBody = Data(text.utf8)
-        request.setValue("text/plain", forHTTPHeaderField: "Content-Type")
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var answer: (Int, Data)?
-        URLSession.shared.dataTask(with: request) { data, response, _ in
-            answer = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data())
-            done.signal()
-        }.resume()
-        done.wait()
-        let (status, data) = try #require(answer)
+        let (status, data, _) = try server.send("POST", "/api/corpora", Data(text.utf8), headers: ["Content-Type": "text/plain"])
         #expect(status == 201, "\(String(decoding: data, as: UTF8.self))")
         let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         return try #require(body?["id"] as? Int)

@@ -61,14 +61,24 @@ struct ServeRestartTests {
         /// A JSON request; returns the status, the decoded body and the response headers.
         func exchange(_ method: String, _ path: String, _ body: [String: Any]? = nil,
                       headers: [String: String] = [:]) throws -> ((Int, [String: Any]), [AnyHashable: Any]) {
+            var headers = headers
+            var data: Data?
+            if let body {
+                data = try JSONSerialization.data(withJSONObject: body)
+                headers["Content-Type"] = "application/json"
+            }
+            let (status, answer, answerHeaders) = try send(method, path, data, headers: headers)
+            return ((status, (try? JSONSerialization.jsonObject(with: answer)) as? [String: Any] ?? [:]), answerHeaders)
+        }
+
+        /// A request with a raw body; returns the status, the body and the response headers.
+        func send(_ method: String, _ path: String, _ body: Data?,
+                  headers: [String: String] = [:]) throws -> (Int, Data, [AnyHashable: Any]) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = method
             request.timeoutInterval = 10
             for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-            if let body {
-                request.httpBody = try JSONSerialization.data(withJSONObject: body)
-                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            }
+            request.httpBody = body
             let done = DispatchSemaphore(value: 0)
             nonisolated(unsafe) var result: (Int, Data, [AnyHashable: Any])?
             nonisolated(unsafe) var failure: (any Error)?
@@ -80,8 +90,7 @@ struct ServeRestartTests {
             }.resume()
             done.wait()
             if let failure { throw failure }
-            let (status, data, headers) = result!
-            return ((status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]), headers)
+            return result!
         }
 
         func model(_ id: Int) throws -> [String: Any] { try request("GET", "/api/models/\(id)").1 }

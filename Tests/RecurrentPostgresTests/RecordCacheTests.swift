@@ -123,19 +123,19 @@ extension PostgresStoreTests {
                 let record = try await store.insert(StoreFixtures.newModel(), status: .idle,
                                                     checkpoint: StoreFixtures.checkpoint())
                 let cache = ModelRecordCache(maximumAge: .milliseconds(200))
-                #expect(cache.epochForRead() == nil, "nothing is kept before the listener listens")
+                #expect(cache.beginRead() == nil, "nothing is kept before the listener listens")
                 cache.setListening(true)
                 // A change notified while the record was being read: the read is dropped.
-                let raced = try #require(cache.epochForRead())
+                let raced = try #require(cache.beginRead())
                 cache.invalidate(record.id + 1)
-                cache.keep(record, readAt: raced, since: .now)
+                cache.keep(record, raced)
                 #expect(cache.record(record.id) == nil)
                 // A quiet read is kept, served, then too old.
-                cache.keep(record, readAt: try #require(cache.epochForRead()), since: .now)
+                cache.keep(record, try #require(cache.beginRead()))
                 #expect(cache.record(record.id) == record)
                 try await Task.sleep(for: .milliseconds(250))
                 #expect(cache.record(record.id) == nil)
-                cache.keep(record, readAt: try #require(cache.epochForRead()), since: .now)
+                cache.keep(record, try #require(cache.beginRead()))
                 cache.invalidateAll()
                 #expect(cache.record(record.id) == nil && cache.count == 0)
             }
