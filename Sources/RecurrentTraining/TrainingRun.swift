@@ -122,9 +122,17 @@ public final class TrainingRun {
     public static func resumedLearningRate(set rate: Float, decay: Float, completedEpochs: Int) -> Float {
         guard decay != 1, completedEpochs > 0 else { return rate }
         // Beyond this many passes the last bit no longer matters next to the time a loop would take.
-        guard completedEpochs <= 100_000 else { return rate * pow(decay, Float(completedEpochs)) }
+        // The trainer multiplies with subnormals flushed to zero, so a rate
+        // that falls below the smallest normal Float is zero there from then
+        // on; flushed the same way here, a resumed run does not bring back a
+        // subnormal rate (it did, once, after a pause in a test).
+        func flushed(_ value: Float) -> Float { value.magnitude < Float.leastNormalMagnitude ? 0 : value }
+        guard completedEpochs <= 100_000 else { return flushed(rate * pow(decay, Float(completedEpochs))) }
         var decayed = rate
-        for _ in 0..<completedEpochs { decayed *= decay }
+        for _ in 0..<completedEpochs {
+            decayed = flushed(decayed * decay)
+            if decayed == 0 { break }
+        }
         return decayed
     }
 

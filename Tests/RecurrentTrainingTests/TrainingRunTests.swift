@@ -59,6 +59,13 @@ import Testing
             running *= 0.97
         }
         #expect(TrainingRun.resumedLearningRate(set: 0.002, decay: 1, completedEpochs: 7) == 0.002)
+        // Past the smallest normal Float the trainer's rate is zero (it
+        // multiplies with subnormals flushed), and so is the resumed one,
+        // even when a later growth would have brought a subnormal back.
+        #expect(TrainingRun.resumedLearningRate(set: 0.01, decay: 0.5, completedEpochs: 119) > 0)
+        #expect(TrainingRun.resumedLearningRate(set: 0.01, decay: 0.5, completedEpochs: 120) == 0)
+        #expect(TrainingRun.resumedLearningRate(set: 0.01, decay: 0.5, completedEpochs: 130) == 0)
+        #expect(TrainingRun.resumedLearningRate(set: 1e-37, decay: 0.01, completedEpochs: 1) == 0)
     }
 
     @Test("a sentence run resumed from its saved state goes on exactly")
