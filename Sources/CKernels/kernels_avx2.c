@@ -20,6 +20,36 @@
 #define SMALL_BLOCK_ROWS 4
 #include "bodies/vector_kernels.h"
 
+typedef float column_vector __attribute__((ext_vector_type(8)));
+typedef unsigned int column_bits __attribute__((ext_vector_type(8)));
+#define COLUMN_VECTOR column_vector
+#define COLUMN_BITS column_bits
+#define COLUMN_LANES 8
+
+/// Lanes below `count` set: the mask of a partial load or store.
+static inline __m256i column_mask(int count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+static inline column_vector load_columns(const float *pointer, int count) {
+    return (column_vector)(count == COLUMN_LANES ? _mm256_loadu_ps(pointer) : _mm256_maskload_ps(pointer, column_mask(count)));
+}
+
+static inline void store_columns(float *pointer, column_vector vector, int count) {
+    if (count == COLUMN_LANES) {
+        _mm256_storeu_ps(pointer, (__m256)vector);
+    } else {
+        _mm256_maskstore_ps(pointer, column_mask(count), (__m256)vector);
+    }
+}
+
+#define LOAD_COLUMNS(pointer, count) load_columns((pointer), (count))
+#define STORE_COLUMNS(pointer, vector, count) store_columns((pointer), (vector), (count))
+#include "bodies/lstm_columns.h"
+/// Bit i set where lane i of `a` is below lane i of `b`.
+#define LESS_MASK(a, b) ((unsigned)_mm256_movemask_ps(_mm256_cmp_ps((__m256)(a), (__m256)(b), _CMP_LT_OQ)))
+#include "bodies/softmax_columns.h"
+
 static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,
                           int columns, int accumulate);
 
@@ -93,5 +123,8 @@ const recurrent_kernels recurrent_kernels_avx2 = {
     .outer_product4 = outer_product4_avx2,
     .rmsprop = rmsprop_avx2,
     .packed_multiply = packed_multiply_avx2,
+    .lstm_columns = lstm_columns_avx2,
+    .softmax_columns = softmax_columns_avx2,
+    .sample_columns = sample_columns_avx2,
 };
 #endif

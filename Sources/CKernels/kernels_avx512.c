@@ -19,6 +19,20 @@
 #define SMALL_BLOCK_ROWS 8
 #include "bodies/vector_kernels.h"
 
+typedef float column_vector __attribute__((ext_vector_type(16)));
+typedef unsigned int column_bits __attribute__((ext_vector_type(16)));
+#define COLUMN_VECTOR column_vector
+#define COLUMN_BITS column_bits
+#define COLUMN_LANES 16
+#define LOAD_COLUMNS(pointer, count) \
+    ((column_vector)_mm512_maskz_loadu_ps((__mmask16)((1u << (count)) - 1), (pointer)))
+#define STORE_COLUMNS(pointer, vector, count) \
+    _mm512_mask_storeu_ps((pointer), (__mmask16)((1u << (count)) - 1), (__m512)(vector))
+#include "bodies/lstm_columns.h"
+/// Bit i set where lane i of `a` is below lane i of `b`.
+#define LESS_MASK(a, b) ((unsigned)_mm512_cmp_ps_mask((__m512)(a), (__m512)(b), _CMP_LT_OQ))
+#include "bodies/softmax_columns.h"
+
 static void panel_product(const float *panel, int rows, int k, const float *b, int ldb, float *c, int ldc,
                           int columns, int accumulate);
 
@@ -79,5 +93,8 @@ const recurrent_kernels recurrent_kernels_avx512 = {
     .outer_product4 = outer_product4_avx512,
     .rmsprop = rmsprop_avx512,
     .packed_multiply = packed_multiply_avx512,
+    .lstm_columns = lstm_columns_avx512,
+    .softmax_columns = softmax_columns_avx512,
+    .sample_columns = sample_columns_avx512,
 };
 #endif

@@ -55,13 +55,11 @@ private struct Finished {
     init(_ node: Int, in tree: BeamTree, end: GeneratedToken? = nil, endLogprob: Double? = nil,
          reason: FinishReason, beam: BeamSearchOptions, prime: String) {
         let path = tree.path(to: node)
-        var scalars = String.UnicodeScalarView()
-        scalars.append(contentsOf: prime.unicodeScalars)
-        scalars.append(contentsOf: path.text)
         // Summed first to last, as the samplers do, so width 1 gives greedy's figure exactly.
         let logprob = path.logprobs.reduce(0, +) + (endLogprob ?? 0)
         let tokens = path.tokens.map { tokens in end.map { tokens + [$0] } ?? tokens }
-        sample = GeneratedSample(text: String(scalars), logprob: logprob, finishReason: reason, tokens: tokens)
+        sample = GeneratedSample(text: String(prime, followedBy: path.text), logprob: logprob, finishReason: reason,
+                                 tokens: tokens)
         score = beam.score(logprob, length: path.text.count + (endLogprob == nil ? 0 : 1))
     }
 }

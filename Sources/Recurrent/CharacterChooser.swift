@@ -24,10 +24,11 @@ struct CharacterChooser {
     private var seen: [Int]
     private var stamp = 0
     /// Plain sampling's probabilities of every column of the step's logits,
-    /// eight columns a block of `symbolCount` lanes (``prepare(_:)``).
-    private var lanes: [SIMD8<Float>] = []
-    /// Whether ``lanes`` holds the logits ``choose`` is about to be given.
-    private var prepared = false
+    /// laid out like the logits (``prepare(_:normalisers:)``).
+    private var prepared: [Float] = []
+    /// The width of the logits ``prepared`` holds, or 0 when ``choose``
+    /// computes each column's distribution itself.
+    private var preparedColumns = 0
 
     init(options: SamplingOptions, vocabulary: Vocabulary) {
         self.options = options
@@ -44,13 +45,12 @@ struct CharacterChooser {
     /// most one value from `random` (none when greedy).
     mutating func choose(_ logits: Matrix, column: Int, recent: ArraySlice<Int>, random: inout RandomSource) -> Int {
         let count = symbolCount
-        if prepared {
-            // Plain sampling, every column's probabilities computed at once:
-            // the same lane arithmetic as one column's, so the same draws.
-            return lanes.withUnsafeBufferPointer { block in
-                let lane = UnsafeRawPointer(block.baseAddress! + (column / 8) * count)
-                    .assumingMemoryBound(to: Float.self) + column % 8
-                return Softmax.sample(lane, count: count, stride: 8, random: &random)
+        if preparedColumns > 0 {
+            // Plain sampling, every column's probabilities computed at once
+            // with the same figures as one column's, so the same draws.
+            precondition(preparedColumns == logits.columns, "choose: the logits prepare was not given")
+            return prepared.withUnsafeBufferPointer { block in
+                Softmax.sample(block.baseAddress! + column, count: count, stride: preparedColumns, random: &random)
             }
         }
         guard options.filters else {
@@ -74,20 +74,45 @@ struct CharacterChooser {
     }
 
     /// Called with each step's logits before ``choose`` is given any of
-    /// their columns: plain sampling (no filter, not greedy) then computes
-    /// every column's probabilities at once, eight columns at a time.
-    mutating func prepare(_ logits: Matrix) {
-        // One column is cheaper row-wise, in ``choose`` (the same figures).
-        prepared = !options.filters && !options.greedy && logits.columns > 1
-        guard prepared else { return }
-        let rows = symbolCount, columns = logits.columns, blocks = (columns + 7) / 8
-        if lanes.count < blocks * rows { lanes = Array(repeating: SIMD8(), count: blocks * rows) }
+    /// their columns: writes every column's log-softmax normaliser at
+    /// temperature 1 into `normalisers` and, for plain sampling (no filter,
+    /// not greedy), every column's probabilities at the temperature in the
+    /// same pass over the logits.
+    mutating func prepare(_ logits: Matrix, normalisers: inout [Double]) {
+        normalisers.removeAll(keepingCapacity: true)
+        normalisers.append(contentsOf: repeatElement(0, count: logits.columns))
+        let plain = !options.filters && !options.greedy
+        preparedColumns = plain ? logits.columns : 0
+        if plain && prepared.count < logits.count { prepared = Array(repeating: 0, count: logits.count) }
         let temperature = options.temperature
-        lanes.withUnsafeMutableBufferPointer { block in
-            for index in 0..<blocks {
-                let start = index * 8
-                Softmax.lanes(logits, columns: start..<min(start + 8, columns), temperature: temperature,
-                              into: block.baseAddress! + index * rows)
+        normalisers.withUnsafeMutableBufferPointer { out in
+            guard plain else {
+                SoftmaxColumns.compute(logits, temperature: 1, probabilities: nil, normalisers: out.baseAddress!)
+                return
+            }
+            prepared.withUnsafeMutableBufferPointer { block in
+                SoftmaxColumns.compute(logits, temperature: temperature, probabilities: block.baseAddress!,
+                                       normalisers: out.baseAddress!)
+            }
+        }
+    }
+
+    /// Whether ``prepare(_:normalisers:)`` computed this step's
+    /// probabilities (plain sampling), so that every column's character can
+    /// be drawn at once (``draw(_:into:)``).
+    var drawsAtOnce: Bool { preparedColumns > 0 }
+
+    /// Every column's character from the prepared probabilities, column j's
+    /// from the uniform draw `draws[j]`: the rows ``choose`` would give with
+    /// generators that yield those draws, the columns in vector lanes.
+    func draw(_ draws: [Float], into chosen: inout [Int]) {
+        precondition(drawsAtOnce && draws.count == preparedColumns, "draw: one draw per prepared column")
+        chosen.removeAll(keepingCapacity: true)
+        chosen.append(contentsOf: repeatElement(0, count: draws.count))
+        prepared.withUnsafeBufferPointer { block in
+            chosen.withUnsafeMutableBufferPointer { out in
+                Kernels.selected.table.sample_columns(block.baseAddress!, symbolCount, preparedColumns, draws.count,
+                                                      draws, out.baseAddress!)
             }
         }
     }

@@ -20,6 +20,10 @@ final class FrozenWeights {
     }
 
     private var packs: [Key: PackedWeights] = [:]
+    /// LSTM layers packed for the fused step, by their recurrent weights' address.
+    private var layers: [UnsafeRawPointer: PackedLSTM] = [:]
+    /// Layers the selected kernel level cannot fuse.
+    private var unfused: Set<UnsafeRawPointer> = []
 
     /// Weights of at least this many floats (512 KiB) are packed. Smaller
     /// ones stay in the caches between steps, where BLAS does not pack them
@@ -51,8 +55,24 @@ final class FrozenWeights {
         packed.multiply(b, stride: n, into: c, stride: n, width: n, accumulate: accumulate)
     }
 
+    /// `layer` packed for the fused step of a batch (packed on first use),
+    /// or nil where the selected kernel level has none.
+    func lstm(_ layer: LSTMLayer) -> PackedLSTM? {
+        let key = UnsafeRawPointer(layer.blocks.recurrentWeights.values)
+        if let packed = layers[key] { return packed }
+        guard !unfused.contains(key), let packed = PackedLSTM(layer) else {
+            unfused.insert(key)
+            return nil
+        }
+        layers[key] = packed
+        return packed
+    }
+
     /// Bytes held by the packed copies.
-    var packedBytes: Int { packs.keys.reduce(0) { $0 + PackedWeights.bytes(rows: $1.rows, columns: $1.columns) } }
+    var packedBytes: Int {
+        packs.keys.reduce(0) { $0 + PackedWeights.bytes(rows: $1.rows, columns: $1.columns) }
+            + layers.values.reduce(0) { $0 + $1.bytes }
+    }
 }
 
 extension Graph {

@@ -6,6 +6,12 @@ extension Graph {
     /// One LSTM step (``LSTMLayer``): the next hidden and cell states.
     func lstmCell(_ layer: LSTMLayer, input: Matrix, hidden: Matrix, cell: Matrix) -> (hidden: Matrix, cell: Matrix) {
         let size = layer.hiddenSize, batch = input.columns, area = size * batch
+        if !recordsBackward && batch >= 2, let packed = frozenWeights?.lstm(layer) {
+            // An inference batch: the fused step (no gates kept, nothing recorded).
+            let newCell = makeMatrix(rows: size, columns: batch), newHidden = makeMatrix(rows: size, columns: batch)
+            packed.step(x: input, h: hidden, previousCell: cell, cell: newCell, hidden: newHidden)
+            return (newHidden, newCell)
+        }
         let gates = makeMatrix(rows: 4 * size, columns: batch)
         let newCell = makeMatrix(rows: size, columns: batch)
         let cellTanh = makeMatrix(rows: size, columns: batch)

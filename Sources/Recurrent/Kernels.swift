@@ -97,7 +97,18 @@ enum PortableKernels {
             Solver.portableRMSProp(weights: weights, gradients: gradients, cache: cache, count: count, decay: decay,
                                    keep: keep, epsilon: epsilon, learningRate: learningRate, regc: regc, clip: clip)
         },
-        packed_multiply: nil
+        packed_multiply: nil,
+        lstm_columns: nil,
+        softmax_columns: { logits, rows, stride, columns, temperature, probabilities, probabilityStride, normalisers in
+            SoftmaxColumns.portable(logits, rows: rows, stride: stride, columns: columns, temperature: temperature,
+                                    probabilities: probabilities, probabilityStride: probabilityStride,
+                                    normalisers: normalisers)
+        },
+        sample_columns: { probabilities, rows, stride, columns, draws, chosen in
+            for column in 0..<columns {
+                chosen[column] = Softmax.sample(probabilities + column, count: rows, stride: stride, draw: draws[column])
+            }
+        }
     )
 }
 

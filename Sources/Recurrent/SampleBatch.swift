@@ -9,7 +9,8 @@ final class SampleBatch {
     let model: CharacterModel
     let options: SamplingOptions
     private(set) var tracks: [SampleTrack]
-    private var chooser: CharacterChooser
+    /// Nil only while a step works on it.
+    private var chooser: CharacterChooser?
     private let stops: StopSequences
     private let stepper: BatchStepper
     /// The unfinished tracks, in the batch's column order.
@@ -18,6 +19,8 @@ final class SampleBatch {
     private var inputs: [Int]
     /// Each column's log-softmax normaliser at this step.
     private var normalisers: [Double] = []
+    /// Each column's uniform draw and drawn row, when drawn at once.
+    private var draws: [Float] = [], chosen: [Int] = []
 
     /// A batch with one sample per generator; throws
     /// ``Vocabulary/UnknownCharacter`` for a prime outside the vocabulary.
@@ -54,14 +57,31 @@ final class SampleBatch {
     func step() {
         guard !active.isEmpty else { return }
         let logits = stepper.feed(inputs)
-        ColumnLogprobs.normalisers(logits, into: &normalisers)
-        chooser.prepare(logits)
+        // The loop works on local copies (moved out and back, not copied):
+        // a class's stored arrays would be checked for exclusive access at
+        // every element, a noticeable share of a batched step.
+        var tracks = self.tracks, inputs = self.inputs, normalisers = self.normalisers, chooser = self.chooser.take()!
+        var draws = self.draws, chosen = self.chosen
+        (self.tracks, self.inputs, self.normalisers, self.draws, self.chosen) = ([], [], [], [], [])
+        defer {
+            (self.tracks, self.inputs, self.normalisers, self.draws, self.chosen) = (tracks, inputs, normalisers, draws, chosen)
+            self.chooser = chooser
+        }
+        chooser.prepare(logits, normalisers: &normalisers)
+        let atOnce = chooser.drawsAtOnce
+        if atOnce {
+            // Plain sampling takes one draw from each sample's generator, as choose would.
+            draws.removeAll(keepingCapacity: true)
+            for track in active { draws.append(tracks[track].random.nextUnitFloat()) }
+            chooser.draw(draws, into: &chosen)
+        }
         var finished = false
+        let vocabulary = model.vocabulary, maxLength = options.maxLength, alternatives = options.logprobs
         for (column, track) in active.enumerated() {
             if let next = tracks[track].advance(logits, column: column, normaliser: normalisers[column],
-                                                chooser: &chooser, stops: stops,
-                                                vocabulary: model.vocabulary, maxLength: options.maxLength,
-                                                alternatives: options.logprobs) {
+                                                chosen: atOnce ? chosen[column] : nil,
+                                                chooser: &chooser, stops: stops, vocabulary: vocabulary,
+                                                maxLength: maxLength, alternatives: alternatives) {
                 inputs[column] = next
             } else {
                 finished = true

@@ -29,11 +29,13 @@ struct SampleTrack {
     }
 
     /// Chooses the next character from column `column` of `logits` (its
-    /// log-softmax normaliser `normaliser`) and returns the row to feed
-    /// next, or nil when the sample has ended.
-    mutating func advance(_ logits: Matrix, column: Int, normaliser: Double, chooser: inout CharacterChooser,
-                          stops: StopSequences, vocabulary: Vocabulary, maxLength: Int, alternatives: Int?) -> Int? {
-        let row = chooser.choose(logits, column: column, recent: rows[...], random: &random)
+    /// log-softmax normaliser `normaliser`), unless already `chosen` (from a
+    /// draw of this sample's generator), and returns the row to feed next,
+    /// or nil when the sample has ended.
+    mutating func advance(_ logits: Matrix, column: Int, normaliser: Double, chosen: Int? = nil,
+                          chooser: inout CharacterChooser, stops: StopSequences, vocabulary: Vocabulary,
+                          maxLength: Int, alternatives: Int?) -> Int? {
+        let row = chosen ?? chooser.choose(logits, column: column, recent: rows[...], random: &random)
         let scores = ColumnLogprobs(logits, column: column, normaliser: normaliser)
         let logprob = scores.logprob(row)
         let character = ColumnLogprobs.character(row, vocabulary)
@@ -70,9 +72,7 @@ struct SampleTrack {
 
     /// The finished sample, `prime` first.
     func result(prime: String) -> GeneratedSample {
-        var text = String.UnicodeScalarView()
-        text.append(contentsOf: prime.unicodeScalars)
-        text.append(contentsOf: generated)
-        return GeneratedSample(text: String(text), logprob: totalLogprob, finishReason: finish ?? .length, tokens: tokens)
+        GeneratedSample(text: String(prime, followedBy: generated), logprob: totalLogprob,
+                        finishReason: finish ?? .length, tokens: tokens)
     }
 }

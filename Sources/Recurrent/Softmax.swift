@@ -9,66 +9,16 @@ import Darwin
 /// logits' gradients.
 public enum Softmax {
     /// Probabilities of column `column` of `logits`, divided by `temperature`
-    /// first, written to `probabilities` (`logits.rows` elements).
+    /// first, written to `probabilities` (`logits.rows` elements). A column
+    /// of a batch gets the same figures, element for element, when a batched
+    /// step computes all its columns at once, so a sample does not depend on
+    /// the samples drawn beside it.
     public static func probabilities(_ logits: Matrix, column: Int = 0, temperature: Float = 1,
                                      into probabilities: UnsafeMutablePointer<Float>) {
-        // The arithmetic of one lane of ``lanes(_:columns:temperature:into:)``,
-        // element for element (the exponentials eight rows at a time, the sum
-        // in row order), so a column gets the same figures either way.
-        let rows = logits.rows, stride = logits.columns, x = logits.values + column
-        var largest = -Float.infinity
-        for row in 0..<rows {
-            let v = x[row * stride] / temperature
-            probabilities[row] = v
-            if v > largest { largest = v }
-        }
-        var row = 0
-        while row + 8 <= rows {
-            Activation.exp(SIMD8(loading: probabilities + row) - SIMD8(repeating: largest)).store(to: probabilities + row)
-            row += 8
-        }
-        if row < rows {
-            var v = SIMD8<Float>(repeating: largest)
-            for lane in 0..<(rows - row) { v[lane] = probabilities[row + lane] }
-            let e = Activation.exp(v - SIMD8(repeating: largest))
-            for lane in 0..<(rows - row) { probabilities[row + lane] = e[lane] }
-        }
-        var sum: Float = 0
-        for row in 0..<rows { sum += probabilities[row] }
-        let scale = 1 / sum
-        for row in 0..<rows { probabilities[row] *= scale }
-    }
-
-    /// Probabilities of up to eight columns of `logits` at once, each divided
-    /// by `temperature` first: `block[row][lane]` is column
-    /// `columns.lowerBound + lane`'s probability of `row` (`logits.rows`
-    /// elements). A sampled batch computes its columns eight at a time this
-    /// way, with eight-lane exponentials instead of one libm call per logit,
-    /// which was most of its own work. One column alone
-    /// (``probabilities(_:column:temperature:into:)``) gets the same figures,
-    /// element for element, so a sample does not depend on the samples beside it.
-    /// Lanes past `columns.count` hold the first column's figures.
-    public static func lanes(_ logits: Matrix, columns: Range<Int>, temperature: Float = 1,
-                             into block: UnsafeMutablePointer<SIMD8<Float>>) {
-        precondition(!columns.isEmpty && columns.count <= 8 && columns.upperBound <= logits.columns,
-                     "one to eight of the logits' columns")
-        let rows = logits.rows, batch = logits.columns, width = columns.count
-        let first = logits.values + columns.lowerBound
-        let divisor = SIMD8<Float>(repeating: temperature)
-        var largest = SIMD8<Float>(repeating: -.infinity)
-        for row in 0..<rows {
-            let v = SIMD8<Float>(loading: first + row * batch, count: width) / divisor
-            block[row] = v
-            largest = largest.replacing(with: v, where: v .> largest)
-        }
-        var sum = SIMD8<Float>()
-        for row in 0..<rows {
-            let e = Activation.exp(block[row] - largest)
-            block[row] = e
-            sum += e
-        }
-        let scale = 1 / sum
-        for row in 0..<rows { block[row] *= scale }
+        precondition(column >= 0 && column < logits.columns, "column \(column) outside 0..<\(logits.columns)")
+        SoftmaxColumns.compute(logits.values + column, rows: logits.rows, stride: logits.columns, columns: 1,
+                               temperature: temperature, probabilities: probabilities, probabilityStride: 1,
+                               normalisers: nil)
     }
 
     /// Writes the probabilities and returns the largest scaled logit and the
@@ -147,10 +97,15 @@ public enum Softmax {
     }
 
     /// An index drawn with the probabilities `probabilities[index * stride]`
-    /// (one lane of a ``lanes(_:columns:temperature:into:)`` block has stride 8).
+    /// (a column of a batch's probabilities has the batch's width as stride).
     public static func sample(_ probabilities: UnsafePointer<Float>, count: Int, stride: Int,
                               random: inout RandomSource) -> Int {
-        let r = random.nextUnitFloat()
+        sample(probabilities, count: count, stride: stride, draw: random.nextUnitFloat())
+    }
+
+    /// The first index whose running sum of probabilities exceeds `r`
+    /// (drawn uniformly from [0, 1)).
+    static func sample(_ probabilities: UnsafePointer<Float>, count: Int, stride: Int, draw r: Float) -> Int {
         var cumulative: Float = 0
         for index in 0..<count {
             cumulative += probabilities[index * stride]

@@ -129,3 +129,13 @@ import Testing
         #expect(off.first?.text == plain.text)
     }
 }
+
+@Suite struct SampleTextTests {
+    /// A sample's text is built straight in UTF-8: ASCII, two-, three- and
+    /// four-byte characters after a prime come out as written.
+    @Test func textsKeepEveryCharacter() {
+        let scalars = Array("a é 中 😀 z\n".unicodeScalars)
+        #expect(String("prime ü ", followedBy: scalars) == "prime ü a é 中 😀 z\n")
+        #expect(String("", followedBy: []) == "")
+    }
+}

@@ -77,6 +77,22 @@ size_t recurrent_gradient_scratch_size_bf16(int n);
 void recurrent_multiply_transposed_bf16(const float *a, int lda, const float *b, int ldb, float *c, int ldc, int m,
                                         int n, int k, uint32_t *scratch);
 
+/// Units of an LSTM layer packed together for the `lstm_columns` kernels
+/// (their four gates' rows are summed side by side).
+#define RECURRENT_LSTM_UNITS 2
+
+/// Floats an LSTM layer of `units` units and `inputs` inputs takes packed by recurrent_pack_lstm.
+size_t recurrent_packed_size_lstm(int units, int inputs);
+
+/// Packs an LSTM layer's bias (`4·units`), input weights (`4·units x
+/// inputs`) and recurrent weights (`4·units x units`), gates stacked in the
+/// order input, forget, output, candidate, for the `lstm_columns` kernels:
+/// for each group of RECURRENT_LSTM_UNITS units, the group's gate rows (gate
+/// by gate, unit by unit) side by side for the bias, then for each input
+/// column, then for each recurrent column; rows of units past `units` are zero.
+void recurrent_pack_lstm(const float *bias, const float *input_weights, const float *recurrent_weights, int units,
+                         int inputs, float *packed);
+
 /// One level's kernels. Shapes, strides and meaning are those of the Swift
 /// functions that dispatch to them (LSTMStep, GRUStep, RNNStep, Activation,
 /// MatrixProduct, OuterProductQueue, Solver); flags are 0 or 1.
@@ -132,6 +148,28 @@ typedef struct recurrent_kernels {
     /// floats. NULL at the portable level, which uses BLAS instead.
     void (*_Nullable packed_multiply)(const float *packed, int m, int k, const float *b, int ldb, float *c, int ldc,
                                       int n, int accumulate, float *scratch);
+    /// One LSTM inference step of `batch` sequences: from the inputs `x`
+    /// (`inputs x batch`), the hidden state `h` and cell `previous_cell`
+    /// (`units x batch`), writes the next `cell` and `hidden` (row-major,
+    /// row stride `batch`), with the layer packed by recurrent_pack_lstm.
+    /// NULL at the portable level.
+    void (*_Nullable lstm_columns)(const float *packed, ptrdiff_t units, ptrdiff_t inputs, const float *x,
+                                   const float *h, const float *previous_cell, float *cell, float *hidden,
+                                   ptrdiff_t batch);
+    /// For each of `columns` columns of `logits` (`rows` rows, row stride
+    /// `stride`): its probabilities at `temperature` into `probabilities`
+    /// (same column, row stride `probability_stride`) and `ln Σ exp(logit)`
+    /// into `normalisers[column]`, either skipped when NULL. A column's
+    /// figures do not depend on the columns beside it.
+    void (*softmax_columns)(const float *logits, ptrdiff_t rows, ptrdiff_t stride, ptrdiff_t columns,
+                            float temperature, float *_Nullable probabilities, ptrdiff_t probability_stride,
+                            double *_Nullable normalisers);
+    /// One row drawn for each of `columns` columns of `probabilities` (`rows`
+    /// rows, row stride `stride`) into `chosen`: column j's first row whose
+    /// running sum (in row order) exceeds `draws[j]`, or its last row of
+    /// nonzero probability when rounding left the sum short.
+    void (*sample_columns)(const float *probabilities, ptrdiff_t rows, ptrdiff_t stride, ptrdiff_t columns,
+                           const float *draws, ptrdiff_t *chosen);
 } recurrent_kernels;
 
 /// The C kernels of `level` (RECURRENT_LEVEL_AVX2 or _AVX512), or NULL where
