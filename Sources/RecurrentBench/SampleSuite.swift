@@ -55,13 +55,14 @@ import Recurrent
         row("1 sample a call", one, "chars/s")
         row("16 samples a call", sixteen, "chars/s")
         row("16 a call, top-p .95", nucleus, "chars/s")
-        // The same 16 samples as 16 calls: the time of 16 single calls against one batched call.
-        let separate = times(runs: runs) { for _ in 0..<16 { _ = generate(1) } }
-        let together = times(runs: runs) { _ = generate(16) }
+        // The same 16 samples as 16 calls: the time of 16 single calls against
+        // one batched call, measured in adjacent pairs (a shared machine's
+        // load drifts between the two halves of separate timings less).
+        let pairs = pairedRatios(count: max(3 * runs, 15), { for _ in 0..<16 { _ = generate(1) } }, { _ = generate(16) })
         print(configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0)
               + "16 calls / 1 call".padding(toLength: 20, withPad: " ", startingAt: 0),
-              String(format: "%10.3f s / %.3f s = %.1fx faster (min %.3f / max %.3f s)", separate.median, together.median,
-                     separate.median / together.median, together.min, together.max))
+              String(format: "%10.2fx faster: median of %d adjacent pairs (%.2fx to %.2fx; %.4f s / %.4f s)",
+                     pairs.median, pairs.count, pairs.min, pairs.max, pairs.separate, pairs.together))
         if configuration.name == "lstm-100" {
             let beam = times(runs: runs) {
                 _ = try! model.beamSearch(SamplingOptions(maxLength: length), beam: BeamSearchOptions(width: 8))
@@ -88,6 +89,28 @@ private func rate(seconds: Double, runs: Int, _ work: () -> Int) -> (median: Dou
     }
     rates.sort()
     return (rates[rates.count / 2], rates.first!, rates.last!)
+}
+
+/// `count` pairs of one `slow` call then one `fast` call, after one warm-up
+/// of each: the median, minimum and maximum of the pairs' time ratios, and
+/// the median seconds of each.
+private func pairedRatios(count: Int, _ slow: () -> Void, _ fast: () -> Void)
+    -> (median: Double, min: Double, max: Double, count: Int, separate: Double, together: Double) {
+    slow()
+    fast()
+    var ratios: [Double] = [], slows: [Double] = [], fasts: [Double] = []
+    for _ in 0..<count {
+        let start = DispatchTime.now().uptimeNanoseconds
+        slow()
+        let middle = DispatchTime.now().uptimeNanoseconds
+        fast()
+        let end = DispatchTime.now().uptimeNanoseconds
+        slows.append(Double(middle - start) / 1e9)
+        fasts.append(Double(end - middle) / 1e9)
+        ratios.append(slows.last! / fasts.last!)
+    }
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    return (median(ratios), ratios.min()!, ratios.max()!, count, median(slows), median(fasts))
 }
 
 /// Median, minimum and maximum seconds of `runs` calls of `work`, after one warm-up call.
