@@ -45,6 +45,8 @@ static inline void store_columns(float *pointer, column_vector vector, int count
 
 #define LOAD_COLUMNS(pointer, count) load_columns((pointer), (count))
 #define STORE_COLUMNS(pointer, vector, count) store_columns((pointer), (vector), (count))
+#define PASS_VECTORS 2
+#define PASS_UNITS 1
 #include "bodies/lstm_columns.h"
 /// Bit i set where lane i of `a` is below lane i of `b`.
 #define LESS_MASK(a, b) ((unsigned)_mm256_movemask_ps(_mm256_cmp_ps((__m256)(a), (__m256)(b), _CMP_LT_OQ)))

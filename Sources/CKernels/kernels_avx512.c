@@ -28,6 +28,8 @@ typedef unsigned int column_bits __attribute__((ext_vector_type(16)));
     ((column_vector)_mm512_maskz_loadu_ps((__mmask16)((1u << (count)) - 1), (pointer)))
 #define STORE_COLUMNS(pointer, vector, count) \
     _mm512_mask_storeu_ps((pointer), (__mmask16)((1u << (count)) - 1), (__m512)(vector))
+#define PASS_VECTORS 1
+#define PASS_UNITS 2
 #include "bodies/lstm_columns.h"
 /// Bit i set where lane i of `a` is below lane i of `b`.
 #define LESS_MASK(a, b) ((unsigned)_mm512_cmp_ps_mask((__m512)(a), (__m512)(b), _CMP_LT_OQ))

@@ -2,8 +2,14 @@
 // bias, input and recurrent products and the cell, in one pass that keeps
 // each gate row's sums in registers. Included once per level after
 // kernel_math.h, with the level's COLUMN_VECTOR (a vector of COLUMN_LANES
-// floats), COLUMN_BITS (unsigned integers of the same size) and masked
-// LOAD_COLUMNS(pointer, count) / STORE_COLUMNS(pointer, vector, count).
+// floats), COLUMN_BITS (unsigned integers of the same size), masked
+// LOAD_COLUMNS(pointer, count) / STORE_COLUMNS(pointer, vector, count), and
+// its register blocking: each pass over a unit group's weights sums
+// PASS_UNITS units' gates for PASS_VECTORS column vectors, eight sums in
+// all (AVX-512: two units by 16 columns; AVX2, with half the registers and
+// half-width vectors: one unit by two vectors of 8, so that its weights are
+// still read once per 16 columns and each multiply-add's weight broadcast
+// serves two of them).
 //
 // Run separately, a step of LSTM [100] over 16 sequences spent more in the
 // input product (five inputs), the bias broadcast and the gates' round trip
@@ -18,54 +24,91 @@
 #undef MATH_BITS
 #undef MATH_NAME
 
-#define LSTM_ROWS (4 * RECURRENT_LSTM_UNITS)
+#define GROUP_ROWS (4 * RECURRENT_LSTM_UNITS)
+#define PASS_ROWS (4 * PASS_UNITS)
+#define PASS_COLUMNS (PASS_VECTORS * COLUMN_LANES)
 
-/// Adds `rows` rows of `source` (row stride `batch`, `count` columns),
-/// each times its packed weight column, to the group's gate sums; returns
-/// the packed weights that follow.
+/// Adds `rows` rows of `source` (row stride `batch`; `counts[v]` columns in
+/// vector v, all of them when `full`), each times its packed weight column
+/// (`weights` at the pass's first unit), to the pass's sums; returns the
+/// packed weights that follow.
 __attribute__((always_inline)) static inline const float *lstm_columns_sums(
-    COLUMN_VECTOR *sums, const float *weights, const float *source, ptrdiff_t rows, ptrdiff_t batch, int count,
-    const int full) {
-    for (ptrdiff_t inner = 0; inner < rows; inner++, weights += LSTM_ROWS) {
+    COLUMN_VECTOR sums[PASS_VECTORS][PASS_ROWS], const float *weights, const float *source, ptrdiff_t rows,
+    ptrdiff_t batch, const int *counts, const int full) {
+    for (ptrdiff_t inner = 0; inner < rows; inner++, weights += GROUP_ROWS) {
         const float *row = source + inner * batch;
-        COLUMN_VECTOR value = full ? LOAD_COLUMNS(row, COLUMN_LANES) : LOAD_COLUMNS(row, count);
+        COLUMN_VECTOR values[PASS_VECTORS];
 #pragma clang loop unroll(full)
-        for (int gate_row = 0; gate_row < LSTM_ROWS; gate_row++) {
-            sums[gate_row] = __builtin_elementwise_fma((COLUMN_VECTOR)weights[gate_row], value, sums[gate_row]);
+        for (int v = 0; v < PASS_VECTORS; v++) {
+            values[v] = full ? LOAD_COLUMNS(row + v * COLUMN_LANES, COLUMN_LANES)
+                             : LOAD_COLUMNS(row + v * COLUMN_LANES, counts[v]);
+        }
+#pragma clang loop unroll(full)
+        for (int gate = 0; gate < 4; gate++) {
+#pragma clang loop unroll(full)
+            for (int j = 0; j < PASS_UNITS; j++) {
+                COLUMN_VECTOR weight = weights[gate * RECURRENT_LSTM_UNITS + j];
+#pragma clang loop unroll(full)
+                for (int v = 0; v < PASS_VECTORS; v++) {
+                    COLUMN_VECTOR *sum = &sums[v][gate * PASS_UNITS + j];
+                    *sum = __builtin_elementwise_fma(weight, values[v], *sum);
+                }
+            }
         }
     }
     return weights;
 }
 
 /// Columns `column..<column + count` of every unit; `full` (count equals
-/// COLUMN_LANES) is constant at each call, so the loads need no mask there.
+/// PASS_COLUMNS) is constant at each call, so the loads need no mask there.
 __attribute__((always_inline)) static inline void lstm_columns_chunk(
     const float *packed, ptrdiff_t units, ptrdiff_t inputs, const float *x, const float *h,
     const float *previous_cell, float *cell, float *hidden, ptrdiff_t batch, ptrdiff_t column, int count,
     const int full) {
-    const float *weights = packed;
-    for (ptrdiff_t unit = 0; unit < units; unit += RECURRENT_LSTM_UNITS) {
-        COLUMN_VECTOR sums[LSTM_ROWS];
+    // Columns in each vector of the chunk: a short chunk's last vectors may hold none.
+    int counts[PASS_VECTORS];
+    for (int v = 0; v < PASS_VECTORS; v++) {
+        int left = count - v * COLUMN_LANES;
+        counts[v] = left < 0 ? 0 : left > COLUMN_LANES ? COLUMN_LANES : left;
+    }
+    const ptrdiff_t group_floats = GROUP_ROWS * (1 + inputs + units);
+    for (ptrdiff_t first = 0; first < units; first += RECURRENT_LSTM_UNITS) {
+        const float *group = packed + (first / RECURRENT_LSTM_UNITS) * group_floats;
+        for (int pass = 0; pass < RECURRENT_LSTM_UNITS && first + pass < units; pass += PASS_UNITS) {
+            COLUMN_VECTOR sums[PASS_VECTORS][PASS_ROWS];
+            // Column 0 of the group is the bias.
 #pragma clang loop unroll(full)
-        for (int row = 0; row < LSTM_ROWS; row++) sums[row] = (COLUMN_VECTOR)weights[row];
-        weights += LSTM_ROWS;
-        weights = lstm_columns_sums(sums, weights, x + column, inputs, batch, count, full);
-        weights = lstm_columns_sums(sums, weights, h + column, units, batch, count, full);
-        // Gate g of unit `unit + j` is row g·UNITS + j; the cell as lstm_forward computes it.
+            for (int gate = 0; gate < 4; gate++) {
 #pragma clang loop unroll(full)
-        for (int j = 0; j < RECURRENT_LSTM_UNITS; j++) {
-            if (unit + j >= units) break;
-            ptrdiff_t offset = (unit + j) * batch + column;
-            COLUMN_VECTOR input = kernel_sigmoid_lanes(sums[j]);
-            COLUMN_VECTOR forget = kernel_sigmoid_lanes(sums[RECURRENT_LSTM_UNITS + j]);
-            COLUMN_VECTOR output = kernel_sigmoid_lanes(sums[2 * RECURRENT_LSTM_UNITS + j]);
-            COLUMN_VECTOR candidate = kernel_tanh_lanes(sums[3 * RECURRENT_LSTM_UNITS + j]);
-            COLUMN_VECTOR previous = full ? LOAD_COLUMNS(previous_cell + offset, COLUMN_LANES)
-                                          : LOAD_COLUMNS(previous_cell + offset, count);
-            COLUMN_VECTOR new_cell = forget * previous + input * candidate;
-            COLUMN_VECTOR out = output * kernel_tanh_lanes(new_cell);
-            STORE_COLUMNS(cell + offset, new_cell, full ? COLUMN_LANES : count);
-            STORE_COLUMNS(hidden + offset, out, full ? COLUMN_LANES : count);
+                for (int j = 0; j < PASS_UNITS; j++) {
+#pragma clang loop unroll(full)
+                    for (int v = 0; v < PASS_VECTORS; v++) {
+                        sums[v][gate * PASS_UNITS + j] = group[gate * RECURRENT_LSTM_UNITS + pass + j];
+                    }
+                }
+            }
+            const float *weights = group + GROUP_ROWS + pass;
+            weights = lstm_columns_sums(sums, weights, x + column, inputs, batch, counts, full);
+            lstm_columns_sums(sums, weights, h + column, units, batch, counts, full);
+            // The cell in registers, as lstm_forward computes it.
+#pragma clang loop unroll(full)
+            for (int j = 0; j < PASS_UNITS; j++) {
+                if (first + pass + j >= units) break;
+#pragma clang loop unroll(full)
+                for (int v = 0; v < PASS_VECTORS; v++) {
+                    int lanes = full ? COLUMN_LANES : counts[v];
+                    ptrdiff_t offset = (first + pass + j) * batch + column + v * COLUMN_LANES;
+                    COLUMN_VECTOR input = kernel_sigmoid_lanes(sums[v][j]);
+                    COLUMN_VECTOR forget = kernel_sigmoid_lanes(sums[v][PASS_UNITS + j]);
+                    COLUMN_VECTOR output = kernel_sigmoid_lanes(sums[v][2 * PASS_UNITS + j]);
+                    COLUMN_VECTOR candidate = kernel_tanh_lanes(sums[v][3 * PASS_UNITS + j]);
+                    COLUMN_VECTOR previous = LOAD_COLUMNS(previous_cell + offset, lanes);
+                    COLUMN_VECTOR new_cell = forget * previous + input * candidate;
+                    COLUMN_VECTOR out = output * kernel_tanh_lanes(new_cell);
+                    STORE_COLUMNS(cell + offset, new_cell, lanes);
+                    STORE_COLUMNS(hidden + offset, out, lanes);
+                }
+            }
         }
     }
 }
@@ -74,8 +117,8 @@ static void KERNEL(lstm_columns)(const float *packed, ptrdiff_t units, ptrdiff_t
                                  const float *h, const float *previous_cell, float *cell, float *hidden,
                                  ptrdiff_t batch) {
     ptrdiff_t column = 0;
-    for (; column + COLUMN_LANES <= batch; column += COLUMN_LANES) {
-        lstm_columns_chunk(packed, units, inputs, x, h, previous_cell, cell, hidden, batch, column, COLUMN_LANES, 1);
+    for (; column + PASS_COLUMNS <= batch; column += PASS_COLUMNS) {
+        lstm_columns_chunk(packed, units, inputs, x, h, previous_cell, cell, hidden, batch, column, PASS_COLUMNS, 1);
     }
     if (column < batch) {
         lstm_columns_chunk(packed, units, inputs, x, h, previous_cell, cell, hidden, batch, column,
@@ -83,4 +126,6 @@ static void KERNEL(lstm_columns)(const float *packed, ptrdiff_t units, ptrdiff_t
     }
 }
 
-#undef LSTM_ROWS
+#undef GROUP_ROWS
+#undef PASS_ROWS
+#undef PASS_COLUMNS
