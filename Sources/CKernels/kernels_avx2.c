@@ -32,7 +32,8 @@ static inline __m256i column_mask(int count) {
 }
 
 static inline column_vector load_columns(const float *pointer, int count) {
-    return (column_vector)(count == COLUMN_LANES ? _mm256_loadu_ps(pointer) : _mm256_maskload_ps(pointer, column_mask(count)));
+    return (column_vector)(count == COLUMN_LANES ? _mm256_loadu_ps(pointer)
+                                                 : _mm256_maskload_ps(pointer, column_mask(count)));
 }
 
 static inline void store_columns(float *pointer, column_vector vector, int count) {

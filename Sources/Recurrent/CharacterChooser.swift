@@ -26,8 +26,8 @@ struct CharacterChooser {
     /// Plain sampling's probabilities of every column of the step's logits,
     /// laid out like the logits (``prepare(_:normalisers:)``).
     private var prepared: [Float] = []
-    /// The width of the logits ``prepared`` holds, or 0 when ``choose``
-    /// computes each column's distribution itself.
+    /// The width of the logits ``prepared`` holds, or 0 when each column's
+    /// distribution is computed as ``choose`` is given it.
     private var preparedColumns = 0
 
     init(options: SamplingOptions, vocabulary: Vocabulary) {
@@ -45,14 +45,6 @@ struct CharacterChooser {
     /// most one value from `random` (none when greedy).
     mutating func choose(_ logits: Matrix, column: Int, recent: ArraySlice<Int>, random: inout RandomSource) -> Int {
         let count = symbolCount
-        if preparedColumns > 0 {
-            // Plain sampling, every column's probabilities computed at once
-            // with the same figures as one column's, so the same draws.
-            precondition(preparedColumns == logits.columns, "choose: the logits prepare was not given")
-            return prepared.withUnsafeBufferPointer { block in
-                Softmax.sample(block.baseAddress! + column, count: count, stride: preparedColumns, random: &random)
-            }
-        }
         guard options.filters else {
             // Exactly the plain sampler's arithmetic, so its samples repeat draw for draw.
             return probabilities.withUnsafeMutableBufferPointer { buffer in
@@ -79,17 +71,17 @@ struct CharacterChooser {
     /// not greedy), every column's probabilities at the temperature in the
     /// same pass over the logits.
     mutating func prepare(_ logits: Matrix, normalisers: inout [Double]) {
-        normalisers.removeAll(keepingCapacity: true)
-        normalisers.append(contentsOf: repeatElement(0, count: logits.columns))
         let plain = !options.filters && !options.greedy
         preparedColumns = plain ? logits.columns : 0
-        if plain && prepared.count < logits.count { prepared = Array(repeating: 0, count: logits.count) }
+        guard plain else {
+            ColumnLogprobs.normalisers(logits, into: &normalisers)
+            return
+        }
+        normalisers.removeAll(keepingCapacity: true)
+        normalisers.append(contentsOf: repeatElement(0, count: logits.columns))
+        if prepared.count < logits.count { prepared = Array(repeating: 0, count: logits.count) }
         let temperature = options.temperature
         normalisers.withUnsafeMutableBufferPointer { out in
-            guard plain else {
-                SoftmaxColumns.compute(logits, temperature: 1, probabilities: nil, normalisers: out.baseAddress!)
-                return
-            }
             prepared.withUnsafeMutableBufferPointer { block in
                 SoftmaxColumns.compute(logits, temperature: temperature, probabilities: block.baseAddress!,
                                        normalisers: out.baseAddress!)

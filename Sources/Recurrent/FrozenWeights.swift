@@ -22,8 +22,6 @@ final class FrozenWeights {
     private var packs: [Key: PackedWeights] = [:]
     /// LSTM layers packed for the fused step, by their recurrent weights' address.
     private var layers: [UnsafeRawPointer: PackedLSTM] = [:]
-    /// Layers the selected kernel level cannot fuse.
-    private var unfused: Set<UnsafeRawPointer> = []
 
     /// Weights of at least this many floats (512 KiB) are packed. Smaller
     /// ones stay in the caches between steps, where BLAS does not pack them
@@ -60,10 +58,8 @@ final class FrozenWeights {
     func lstm(_ layer: LSTMLayer) -> PackedLSTM? {
         let key = UnsafeRawPointer(layer.blocks.recurrentWeights.values)
         if let packed = layers[key] { return packed }
-        guard !unfused.contains(key), let packed = PackedLSTM(layer) else {
-            unfused.insert(key)
-            return nil
-        }
+        // Nil at once where the level has no fused step, so nothing to remember.
+        guard let packed = PackedLSTM(layer) else { return nil }
         layers[key] = packed
         return packed
     }

@@ -8,19 +8,12 @@
 final class SampleBatch {
     let model: CharacterModel
     let options: SamplingOptions
-    private(set) var tracks: [SampleTrack]
-    /// Nil only while a step works on it.
-    private var chooser: CharacterChooser?
     private let stops: StopSequences
     private let stepper: BatchStepper
-    /// The unfinished tracks, in the batch's column order.
-    private var active: [Int]
-    /// The row each active column feeds next.
-    private var inputs: [Int]
-    /// Each column's log-softmax normaliser at this step.
-    private var normalisers: [Double] = []
-    /// Each column's uniform draw and drawn row, when drawn at once.
-    private var draws: [Float] = [], chosen: [Int] = []
+    /// Everything a step changes, changed in one mutating call: a class's
+    /// stored arrays were checked for exclusive access at every element, a
+    /// noticeable share of a batched step.
+    private var columns: SampleColumns
 
     /// A batch with one sample per generator; throws
     /// ``Vocabulary/UnknownCharacter`` for a prime outside the vocabulary.
@@ -30,7 +23,6 @@ final class SampleBatch {
         self.model = model
         self.options = options
         let prime = try model.vocabulary.encode(options.prime).get()
-        chooser = CharacterChooser(options: options, vocabulary: model.vocabulary)
         stops = StopSequences(options.stop)
         // The prime is the same for every sample: fed once, then copied to each column.
         stepper = BatchStepper(network: model.network)
@@ -39,34 +31,59 @@ final class SampleBatch {
             _ = stepper.feed([input])
             input = row
         }
-        tracks = randoms.map { SampleTrack(random: $0, prime: prime, details: options.logprobs != nil) }
+        var tracks = randoms.map { SampleTrack(random: $0, prime: prime, details: options.logprobs != nil) }
+        var active: [Int] = []
         if options.maxLength <= 0 {
             for index in tracks.indices { tracks[index].end(.length) }
-            active = []
         } else {
             active = Array(tracks.indices)
             if tracks.count > 1 { stepper.select(columns: Array(repeating: 0, count: tracks.count)) }
         }
-        inputs = Array(repeating: input, count: active.count)
+        columns = SampleColumns(tracks: tracks, active: active, inputs: Array(repeating: input, count: active.count),
+                                chooser: CharacterChooser(options: options, vocabulary: model.vocabulary))
     }
 
+    /// Every sample's progress, in order.
+    var tracks: [SampleTrack] { columns.tracks }
+
     /// Whether every sample has ended.
-    var isFinished: Bool { active.isEmpty }
+    var isFinished: Bool { columns.active.isEmpty }
 
     /// Generates one more character for every unfinished sample.
     func step() {
-        guard !active.isEmpty else { return }
-        let logits = stepper.feed(inputs)
-        // The loop works on local copies (moved out and back, not copied):
-        // a class's stored arrays would be checked for exclusive access at
-        // every element, a noticeable share of a batched step.
-        var tracks = self.tracks, inputs = self.inputs, normalisers = self.normalisers, chooser = self.chooser.take()!
-        var draws = self.draws, chosen = self.chosen
-        (self.tracks, self.inputs, self.normalisers, self.draws, self.chosen) = ([], [], [], [], [])
-        defer {
-            (self.tracks, self.inputs, self.normalisers, self.draws, self.chosen) = (tracks, inputs, normalisers, draws, chosen)
-            self.chooser = chooser
+        guard !isFinished else { return }
+        let logits = stepper.feed(columns.inputs)
+        if let staying = columns.advance(logits, stops: stops, vocabulary: model.vocabulary, options: options),
+           !staying.isEmpty {
+            stepper.select(columns: staying)
         }
+    }
+
+    /// Runs every sample to its end and returns them in order.
+    func run() -> [GeneratedSample] {
+        while !isFinished { step() }
+        return tracks.map { $0.result(prime: options.prime) }
+    }
+}
+
+/// A ``SampleBatch``'s samples and each step's scratch.
+private struct SampleColumns {
+    var tracks: [SampleTrack]
+    /// The unfinished tracks, in the batch's column order.
+    var active: [Int]
+    /// The row each active column feeds next.
+    var inputs: [Int]
+    var chooser: CharacterChooser
+    /// Each column's log-softmax normaliser at this step.
+    var normalisers: [Double] = []
+    /// Each column's uniform draw and drawn row, when drawn at once.
+    var draws: [Float] = [], chosen: [Int] = []
+
+    /// Chooses every active column's next character from `logits`; returns
+    /// the columns that stay when some sample ended (the batch's next
+    /// columns), nil when all go on.
+    mutating func advance(_ logits: Matrix, stops: StopSequences, vocabulary: Vocabulary,
+                          options: SamplingOptions) -> [Int]? {
         chooser.prepare(logits, normalisers: &normalisers)
         let atOnce = chooser.drawsAtOnce
         if atOnce {
@@ -76,28 +93,21 @@ final class SampleBatch {
             chooser.draw(draws, into: &chosen)
         }
         var finished = false
-        let vocabulary = model.vocabulary, maxLength = options.maxLength, alternatives = options.logprobs
         for (column, track) in active.enumerated() {
             if let next = tracks[track].advance(logits, column: column, normaliser: normalisers[column],
                                                 chosen: atOnce ? chosen[column] : nil,
                                                 chooser: &chooser, stops: stops, vocabulary: vocabulary,
-                                                maxLength: maxLength, alternatives: alternatives) {
+                                                maxLength: options.maxLength, alternatives: options.logprobs) {
                 inputs[column] = next
             } else {
                 finished = true
             }
         }
-        guard finished else { return }
+        guard finished else { return nil }
         let staying = active.indices.filter { tracks[active[$0]].finish == nil }
         active = staying.map { active[$0] }
         inputs = staying.map { inputs[$0] }
-        if !staying.isEmpty { stepper.select(columns: staying) }
-    }
-
-    /// Runs every sample to its end and returns them in order.
-    func run() -> [GeneratedSample] {
-        while !isFinished { step() }
-        return tracks.map { $0.result(prime: options.prime) }
+        return staying
     }
 }
 
