@@ -18,8 +18,8 @@ struct CharacterChooser {
     /// The logits after the penalty and the exclusions.
     private var work: [Float]
     private var probabilities: [Float]
-    /// Rows by decreasing probability, for top-k and top-p.
-    private var order: [Int]
+    /// Each row's ranking key, for top-k and top-p.
+    private var keys: [UInt64]
     /// `seen[row] == stamp` marks a row already penalised in this choice.
     private var seen: [Int]
     private var stamp = 0
@@ -36,7 +36,7 @@ struct CharacterChooser {
         excludedRows = options.excluded.compactMap { vocabulary.index(of: $0) }.sorted()
         work = [Float](repeating: 0, count: symbolCount)
         probabilities = [Float](repeating: 0, count: symbolCount)
-        order = Array(0..<symbolCount)
+        keys = [UInt64](repeating: 0, count: symbolCount)
         seen = [Int](repeating: 0, count: symbolCount)
     }
 
@@ -154,8 +154,8 @@ struct CharacterChooser {
                 // Unnormalised: the most likely character has 1.
                 for row in 0..<count { p[row] = expf(work[row] - largest) }
                 if options.topK > 0 || options.topP < 1 {
-                    order.withUnsafeMutableBufferPointer { order in
-                        Self.truncate(p, order: order, topK: options.topK, topP: options.topP)
+                    keys.withUnsafeMutableBufferPointer { keys in
+                        Self.truncate(p, keys: keys, topK: options.topK, topP: options.topP)
                     }
                 }
                 // Min-p against the most likely character, whose weight is 1.
@@ -181,52 +181,29 @@ struct CharacterChooser {
     }
 
     /// Top-k then top-p on the unnormalised weights `p`: marks every
-    /// character outside the kept set with -1. Ranks only as many characters
-    /// as it keeps (a partial selection sort, likelier first, lower index
-    /// first on a tie), which is cheaper than sorting when few are kept, as
-    /// usual for a trained model; past 16 it sorts the rest.
-    private static func truncate(_ p: UnsafeMutableBufferPointer<Float>, order: UnsafeMutableBufferPointer<Int>,
+    /// character outside the kept set with -1, ranking only as many
+    /// characters as it keeps (``RowRanking``).
+    private static func truncate(_ p: UnsafeMutableBufferPointer<Float>, keys: UnsafeMutableBufferPointer<UInt64>,
                                  topK: Int, topP: Float) {
         let count = p.count
-        for row in 0..<count { order[row] = row }
-        var ranked = 0
-        func rankNext() {
-            guard ranked < 16 else {
-                // A flat distribution keeps many: sort the rest at once.
-                var rest = UnsafeMutableBufferPointer(rebasing: order[ranked...])
-                rest.sort { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
-                ranked = count
-                return
-            }
-            var best = ranked
-            for position in (ranked + 1)..<max(count, ranked + 1) {
-                let candidate = order[position], incumbent = order[best]
-                if p[candidate] > p[incumbent] || (p[candidate] == p[incumbent] && candidate < incumbent) { best = position }
-            }
-            order.swapAt(ranked, best)
-            ranked += 1
-        }
+        var ranking = RowRanking(weights: p, keys: keys)
         var keep = count
-        if topK > 0 && topK < count {
-            while ranked < topK { rankNext() }
-            keep = topK
-        }
+        if topK > 0 && topK < count { keep = topK }
         if topP < 1 {
             var total: Float = 0
             if keep == count {
                 for row in 0..<count { total += p[row] }
             } else {
-                for rank in 0..<keep { total += p[order[rank]] }
+                for rank in 0..<keep { total += p[ranking.row(rank)] }
             }
             var cumulative: Float = 0, rank = 0
             while rank < keep {
-                if rank == ranked { rankNext() }
-                cumulative += p[order[rank]]
+                cumulative += p[ranking.row(rank)]
                 rank += 1
                 if cumulative >= topP * total { break }
             }
             keep = rank
         }
-        for rank in keep..<count { p[order[rank]] = -1 }
+        ranking.mark(beyond: keep, in: p, with: -1)
     }
 }
