@@ -110,7 +110,6 @@ struct TextCorpusCommandTests {
     @Test("trains on a continuous text, reports validation and writes the best model")
     func trainsWithValidation() throws {
         let workspace = try Workspace()
-        let book = Self.book
         let output = try Self.trainBook(in: workspace, "--batch-size", "4", "--val-interval", "20", "--dropout", "0.1",
                                         "--ticks", "100")
         try #require(output.status == 0, "train failed: \(output.stderr)")
