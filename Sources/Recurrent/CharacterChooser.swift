@@ -186,7 +186,7 @@ struct CharacterChooser {
     private static func truncate(_ p: UnsafeMutableBufferPointer<Float>, keys: UnsafeMutableBufferPointer<UInt64>,
                                  topK: Int, topP: Float) {
         let count = p.count
-        var ranking = RowRanking(weights: p, keys: keys)
+        var ranking = RowRanking(weights: UnsafeBufferPointer(p), keys: keys)
         var keep = count
         if topK > 0 && topK < count { keep = topK }
         if topP < 1 {

@@ -16,7 +16,7 @@ struct RowRanking {
 
     /// Ranks the rows of `weights` (none negative) in `keys`, scratch of
     /// the same count.
-    init(weights: UnsafeMutableBufferPointer<Float>, keys: UnsafeMutableBufferPointer<UInt64>) {
+    init(weights: UnsafeBufferPointer<Float>, keys: UnsafeMutableBufferPointer<UInt64>) {
         precondition(keys.count == weights.count, "one key per row")
         self.keys = keys
         count = weights.count
@@ -35,20 +35,23 @@ struct RowRanking {
             keys.swapAt(0, heapSize)
             siftDown(0)
         }
-        return Int(UInt32.max - UInt32(truncatingIfNeeded: keys[count - 1 - rank]))
+        return Self.row(of: keys[count - 1 - rank])
     }
 
-    /// Sets every row's weight in `weights` to `mark` except the first
-    /// `keep` ranks', which keep theirs.
+    /// Sets every row's weight in `weights` (the ranked ones) to `mark`
+    /// except the first `keep` ranks', which keep theirs.
     mutating func mark(beyond keep: Int, in weights: UnsafeMutableBufferPointer<Float>, with mark: Float) {
         guard keep < count else { return }
         if keep > 0 { _ = row(keep - 1) }
         for row in 0..<count { weights[row] = mark }
         for rank in 0..<keep {
             let key = keys[count - 1 - rank]
-            weights[Int(UInt32.max - UInt32(truncatingIfNeeded: key))] = Float(bitPattern: UInt32(key >> 32))
+            weights[Self.row(of: key)] = Float(bitPattern: UInt32(key >> 32))
         }
     }
+
+    /// The row a key ranks: the complement in its low half.
+    private static func row(of key: UInt64) -> Int { Int(UInt32.max - UInt32(truncatingIfNeeded: key)) }
 
     /// Moves `keys[start]` down until neither child is larger (the keys are distinct).
     private func siftDown(_ start: Int) {
